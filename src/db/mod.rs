@@ -1,0 +1,299 @@
+//! Persistence: one diesel code base over SQLite and PostgreSQL, chosen at run time by the
+//! URL scheme. Every query runs on the blocking pool through [`Db::run`]; a connection is
+//! never held across an `.await`.
+
+pub mod accounts;
+pub mod institutions;
+pub mod schema;
+pub mod settings;
+pub mod throttles;
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::Error;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a URL selects, and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    /// A file path (or `:memory:`).
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://` and `postgresql://` select PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// bare path select SQLite.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in `{}` (use postgres:// or sqlite://)",
+                redact(url)
+            ));
+        }
+        if path.is_empty() {
+            return Err("the SQLite path is empty".into());
+        }
+        Ok(DatabaseUrl::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Shown in logs: the password of a PostgreSQL URL is never printed.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(u) => write!(f, "postgresql {}", redact(u)),
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite {p}"),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Opens one connection, with the SQLite settings that make acknowledged writes durable.
+pub fn establish(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
+    match url {
+        DatabaseUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)?;
+            // busy_timeout first: WAL switching takes a lock that parallel opens contend for.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000;
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;",
+            )?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Why a connection could not be opened, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{}", one_line(.0))]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("{}", one_line(.0))]
+    Query(#[from] diesel::result::Error),
+}
+
+fn one_line(e: &impl fmt::Display) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// r2d2 manager that picks the backend from the URL scheme, so a failure shows its real cause.
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The shared handle: a pool and the backend it serves.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Builds the pool without waiting for connections; call [`Db::migrate`] to check reachability.
+    pub fn new(url: DatabaseUrl, max_size: u32) -> Result<Self, String> {
+        let pool = Pool::builder()
+            .max_size(max_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build_unchecked(Manager { url: url.clone() });
+        Ok(Db { pool, url })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(Error::unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], inside one write transaction.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| transaction(conn, f)).await
+    }
+
+    /// Applies pending migrations (idempotent; safe when several instances start together).
+    pub fn migrate(&self) -> Result<usize, String> {
+        let mut conn = establish(&self.url).map_err(|e| e.to_string())?;
+        migrate(&mut conn).map_err(|e| one_line(&e))
+    }
+}
+
+/// Applies pending migrations on one connection; on PostgreSQL under an advisory lock so that
+/// instances starting together do not race.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConn::Pg(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7242001)")?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            c.batch_execute("SELECT pg_advisory_unlock(7242001)")?;
+            applied
+        }
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+}
+
+/// One write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that two writers queue
+/// on the busy timeout instead of failing when a read transaction upgrades to a write.
+pub fn transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(value),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Readiness probe: one round trip to the database.
+pub fn ping(conn: &mut DbConn) -> Result<(), Error> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_selects_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db"),
+            Ok(DatabaseUrl::Postgres("postgres://u:p@h/db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/guichet.db"),
+            Ok(DatabaseUrl::Sqlite("data/guichet.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("guichet.db"),
+            Ok(DatabaseUrl::Sqlite("guichet.db".into()))
+        );
+        assert!(DatabaseUrl::parse("mysql://x/y").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let url = DatabaseUrl::Postgres("postgres://guichet:s3cret@db:5432/guichet".into());
+        let shown = url.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("guichet:***@db:5432/guichet"), "{shown}");
+    }
+}

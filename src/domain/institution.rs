@@ -1,0 +1,34 @@
+//! Institutions and their contacts.
+
+use chrono::NaiveDateTime;
+
+use crate::domain::routing::{Expertise, RoutingProfile};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Institution {
+    /// Slug, e.g. `gustave-roussy`.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub website: String,
+    /// First-response target, in business days (Europe/Paris).
+    pub sla_business_days: i32,
+    pub profile: RoutingProfile,
+    pub profile_version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: String,
+    pub institution_id: String,
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub expertise: Expertise,
+    /// Contacts are deactivated, never deleted, so past referrals keep their assignee.
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -1,0 +1,7 @@
+//! Pure types and rules. No actix, no diesel: what Guichet means, not how it is served or stored.
+
+pub mod account;
+pub mod institution;
+pub mod routing;
+pub mod taxonomy;
+pub mod validation;

@@ -1,0 +1,229 @@
+//! The oncology taxonomy of PRODUCT.md: every closed vocabulary of the API, with the
+//! human labels that clients use to build forms (`GET /v1/taxonomy`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// Declares a closed vocabulary: wire value, human label, parsing and listing.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal : $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $value)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order the product lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value on the wire and in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $value),+ }
+            }
+
+            /// What a person reads.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($value => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { vocabulary: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A string that is not a value of the named vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a {vocabulary}")]
+pub struct UnknownValue {
+    pub vocabulary: &'static str,
+    pub value: String,
+}
+
+vocabulary! {
+    /// What the submitter wants from the institutions.
+    InquiryType {
+        Licensing = "licensing": "Licensing of an asset or technology",
+        CoDevelopment = "co_development": "Co-development partnership",
+        SponsoredResearch = "sponsored_research": "Sponsored research",
+        ClinicalTrial = "clinical_trial": "Clinical trial placement",
+        Investment = "investment": "Investment or spin-off funding",
+        DataAccess = "data_access": "Access to data or biobanks",
+        PlatformAccess = "platform_access": "Access to a technology platform",
+        Other = "other": "Other",
+    }
+}
+
+vocabulary! {
+    /// Tumour types.
+    TherapeuticArea {
+        Breast = "breast": "Breast",
+        Lung = "lung": "Lung",
+        Colorectal = "colorectal": "Colorectal",
+        Prostate = "prostate": "Prostate",
+        Gynecologic = "gynecologic": "Gynecologic",
+        Hematologic = "hematologic": "Hematologic malignancies",
+        Pediatric = "pediatric": "Pediatric cancers",
+        SkinMelanoma = "skin_melanoma": "Skin and melanoma (including uveal)",
+        HeadAndNeck = "head_and_neck": "Head and neck",
+        BrainCns = "brain_cns": "Brain and central nervous system",
+        Sarcoma = "sarcoma": "Sarcoma",
+        Digestive = "digestive": "Digestive (pancreas, liver, gastric)",
+        Genitourinary = "genitourinary": "Genitourinary",
+        ThyroidEndocrine = "thyroid_endocrine": "Thyroid and endocrine",
+        RareCancers = "rare_cancers": "Rare cancers",
+        PanTumor = "pan_tumor": "Pan-tumour",
+    }
+}
+
+vocabulary! {
+    /// Therapeutic or technological modality.
+    Modality {
+        SmallMolecule = "small_molecule": "Small molecule",
+        BiologicAntibody = "biologic_antibody": "Biologic or antibody",
+        Adc = "adc": "Antibody-drug conjugate",
+        CellTherapy = "cell_therapy": "Cell therapy",
+        GeneTherapy = "gene_therapy": "Gene therapy",
+        VaccineImmunotherapy = "vaccine_immunotherapy": "Vaccine or immunotherapy",
+        Radiopharmaceutical = "radiopharmaceutical": "Radiopharmaceutical",
+        Radiotherapy = "radiotherapy": "Radiotherapy",
+        DiagnosticBiomarker = "diagnostic_biomarker": "Diagnostic or biomarker",
+        Imaging = "imaging": "Imaging",
+        MedicalDevice = "medical_device": "Medical device",
+        DigitalAi = "digital_ai": "Digital health or AI",
+        DataRwe = "data_rwe": "Data and real-world evidence",
+        Microbiome = "microbiome": "Microbiome",
+    }
+}
+
+vocabulary! {
+    /// Development stage of the asset or project.
+    Stage {
+        Discovery = "discovery": "Discovery",
+        Preclinical = "preclinical": "Preclinical",
+        Phase1 = "phase_1": "Phase 1",
+        Phase2 = "phase_2": "Phase 2",
+        Phase3 = "phase_3": "Phase 3",
+        Approved = "approved": "Approved",
+        NotApplicable = "not_applicable": "Not applicable",
+    }
+}
+
+vocabulary! {
+    /// Why an institution declines a referral.
+    DeclineReason {
+        OutOfScope = "out_of_scope": "Out of scope",
+        TooEarlyStage = "too_early_stage": "Too early stage",
+        NoCapacity = "no_capacity": "No capacity",
+        IpUnavailable = "ip_unavailable": "Intellectual property unavailable",
+        ConflictOfInterest = "conflict_of_interest": "Conflict of interest",
+        TermsNotAcceptable = "terms_not_acceptable": "Terms not acceptable",
+        InsufficientInformation = "insufficient_information": "Insufficient information",
+        Other = "other": "Other (explained in free text)",
+    }
+}
+
+vocabulary! {
+    /// What kind of organization submits.
+    OrganizationType {
+        Investor = "investor": "Investor",
+        Pharma = "pharma": "Pharmaceutical company",
+        Biotech = "biotech": "Biotech",
+        Medtech = "medtech": "Medtech",
+        Academic = "academic": "Academic",
+        Other = "other": "Other",
+    }
+}
+
+vocabulary! {
+    /// Where a referral stands in its lifecycle.
+    ReferralStatus {
+        New = "new": "New",
+        Acknowledged = "acknowledged": "Acknowledged",
+        InReview = "in_review": "In review",
+        InfoRequested = "info_requested": "Information requested",
+        Accepted = "accepted": "Accepted",
+        Declined = "declined": "Declined",
+        Forwarded = "forwarded": "Forwarded",
+        Withdrawn = "withdrawn": "Withdrawn",
+    }
+}
+
+vocabulary! {
+    /// What an institution account may do.
+    Role {
+        Operator = "operator": "Platform operator (all institutions)",
+        InstitutionAdmin = "institution_admin": "Institution administrator",
+        Triager = "triager": "Triager",
+    }
+}
+
+impl ReferralStatus {
+    /// A referral in one of these states can still change.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            ReferralStatus::Accepted
+                | ReferralStatus::Declined
+                | ReferralStatus::Forwarded
+                | ReferralStatus::Withdrawn
+        )
+    }
+}
+
+impl Role {
+    /// Operators belong to no institution; the other roles to exactly one.
+    pub fn needs_institution(self) -> bool {
+        !matches!(self, Role::Operator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_round_trips_through_its_wire_form() {
+        for v in TherapeuticArea::ALL {
+            assert_eq!(v.as_str().parse::<TherapeuticArea>(), Ok(*v));
+            assert_eq!(serde_json::to_string(v).ok(), Some(format!("\"{}\"", v.as_str())));
+        }
+        for v in Modality::ALL {
+            assert_eq!(v.as_str().parse::<Modality>(), Ok(*v));
+        }
+        for v in InquiryType::ALL {
+            assert_eq!(v.as_str().parse::<InquiryType>(), Ok(*v));
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_refused_with_their_vocabulary() {
+        let err = "lungs".parse::<TherapeuticArea>().err();
+        assert_eq!(err.map(|e| e.to_string()), Some("`lungs` is not a TherapeuticArea".into()));
+    }
+
+    #[test]
+    fn product_vocabularies_have_the_documented_sizes() {
+        assert_eq!(InquiryType::ALL.len(), 8);
+        assert_eq!(TherapeuticArea::ALL.len(), 16);
+        assert_eq!(Modality::ALL.len(), 14);
+        assert_eq!(Stage::ALL.len(), 7);
+        assert_eq!(DeclineReason::ALL.len(), 8);
+    }
+}

@@ -1,0 +1,137 @@
+//! The one error type of Guichet. Every layer returns it; `api` turns it into
+//! `application/problem+json` (RFC 9457) in exactly one place (`api::problem`).
+//!
+//! Each variant carries what the client may read; internal causes travel in
+//! `Internal`/`Unavailable` and are logged, never sent.
+
+use std::fmt;
+
+/// One wrong field of a request body or query: where (JSON pointer), what (stable code), why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) to the field in the request, e.g. `/submitter/email`.
+    #[schema(example = "/title")]
+    pub pointer: String,
+    /// Stable machine-readable code, e.g. `required`, `too_long`, `invalid_enum`.
+    #[schema(example = "too_long")]
+    pub code: String,
+    /// Human explanation.
+    #[schema(example = "must be at most 200 characters")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            pointer: pointer.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// 400: the request cannot be read (malformed JSON, bad header, bad cursor).
+    BadRequest { code: &'static str, detail: String },
+    /// 401: no valid credentials. The detail never says which part was wrong.
+    Unauthorized { code: &'static str, detail: &'static str },
+    /// 403: authenticated, known to be allowed to see the object, not allowed to do this.
+    Forbidden { detail: String },
+    /// 404: missing, or not visible to the caller (the two are indistinguishable on purpose).
+    NotFound { resource: &'static str },
+    /// 409: the request conflicts with the current state.
+    Conflict { code: &'static str, detail: String },
+    /// 412: `If-Match` does not match the current version.
+    PreconditionFailed,
+    /// 428: `If-Match` is required and missing.
+    PreconditionRequired,
+    /// 413: body over the limit.
+    PayloadTooLarge { limit: usize },
+    /// 415: body is not JSON.
+    UnsupportedMediaType,
+    /// 422: the body is JSON but some fields are wrong; one entry per field.
+    Validation(Vec<FieldError>),
+    /// 429: slow down; `retry_after` in seconds.
+    TooManyRequests { retry_after: u64 },
+    /// 503: a dependency (the database) is unreachable. The string is for logs only.
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure. The string is for logs only.
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        Error::Internal(cause.to_string())
+    }
+
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        Error::Unavailable(cause.to_string())
+    }
+
+    pub fn validation_one(pointer: &str, code: &str, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(pointer, code, message)])
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// Wrong, expired or revoked bearer token: one answer for all, so a client learns nothing.
+    pub fn invalid_token() -> Self {
+        Error::Unauthorized {
+            code: "invalid_token",
+            detail: "The access token is missing, invalid, expired or revoked.",
+        }
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Error::Forbidden {
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadRequest { code, detail } => write!(f, "bad request ({code}): {detail}"),
+            Error::Unauthorized { code, .. } => write!(f, "unauthorized ({code})"),
+            Error::Forbidden { detail } => write!(f, "forbidden: {detail}"),
+            Error::NotFound { resource } => write!(f, "{resource} not found"),
+            Error::Conflict { code, detail } => write!(f, "conflict ({code}): {detail}"),
+            Error::PreconditionFailed => f.write_str("precondition failed"),
+            Error::PreconditionRequired => f.write_str("precondition required"),
+            Error::PayloadTooLarge { limit } => write!(f, "payload over {limit} bytes"),
+            Error::UnsupportedMediaType => f.write_str("unsupported media type"),
+            Error::Validation(errors) => write!(f, "{} invalid field(s)", errors.len()),
+            Error::TooManyRequests { retry_after } => {
+                write!(f, "too many requests, retry after {retry_after}s")
+            }
+            Error::Unavailable(cause) => write!(f, "unavailable: {cause}"),
+            Error::Internal(cause) => write!(f, "internal error: {cause}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        match e {
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Error::Conflict {
+                code: "already_exists",
+                detail: "A record with the same unique value already exists.".into(),
+            },
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::Unavailable(info.message().to_owned())
+            }
+            D::NotFound => Error::Internal("row expected but not found".into()),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Logging in, rotating refresh tokens, logging out, and authenticating bearer tokens.
+
+use chrono::{Duration, Utc};
+
+use crate::auth::{random_secret, secret_hash};
+use crate::db::{self, accounts, throttles};
+use crate::domain::account::{Actor, User, normalize_email};
+use crate::error::Error;
+use crate::service::{Guichet, new_id};
+
+/// What a successful login or refresh returns.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+fn invalid_credentials() -> Error {
+    Error::Unauthorized {
+        code: "invalid_credentials",
+        detail: "The e-mail address or the password is wrong.",
+    }
+}
+
+fn invalid_refresh_token() -> Error {
+    Error::Unauthorized {
+        code: "invalid_refresh_token",
+        detail: "The refresh token is invalid, expired, revoked or already used.",
+    }
+}
+
+/// `POST /v1/auth/token`. Wrong e-mail and wrong password look the same, in body and in time;
+/// repeated failures per account and per client address are throttled (429).
+pub async fn auth_login(
+    g: &Guichet,
+    email: &str,
+    password: String,
+    client: &str,
+) -> Result<TokenPair, Error> {
+    let email = normalize_email(email);
+    let account_key = format!("login:account:{email}");
+    let address_key = format!("login:address:{client}");
+
+    let (account, stored_hash) = {
+        let (account_key, address_key, email) =
+            (account_key.clone(), address_key.clone(), email.clone());
+        g.db.run(move |conn| {
+            let now = db::now();
+            let blocked = [
+                throttles::throttle_blocked(conn, &account_key, now)?,
+                throttles::throttle_blocked(conn, &address_key, now)?,
+            ];
+            if let Some(wait) = blocked.into_iter().flatten().max() {
+                return Err(Error::TooManyRequests { retry_after: wait });
+            }
+            Ok(accounts::user_by_email(conn, &email)?.unzip())
+        })
+        .await?
+    };
+
+    let password_ok = g.passwords.verify(password, stored_hash).await?;
+    let user = match account {
+        Some(user) if password_ok && !user.disabled => user,
+        _ => {
+            let limits = g.limits.clone();
+            g.db.run(move |conn| {
+                let now = db::now();
+                let window = Duration::seconds(limits.login_lockout_seconds as i64);
+                throttles::throttle_hit(
+                    conn,
+                    &account_key,
+                    now,
+                    window,
+                    limits.login_failures_per_account,
+                    window,
+                )?;
+                throttles::throttle_hit(
+                    conn,
+                    &address_key,
+                    now,
+                    window,
+                    limits.login_failures_per_address,
+                    window,
+                )?;
+                Ok(())
+            })
+            .await?;
+            return Err(invalid_credentials());
+        }
+    };
+
+    let ttl = g.limits.refresh_token_ttl_seconds as i64;
+    let refresh_token = random_secret();
+    let refresh_hash = secret_hash(&refresh_token);
+    let session_id = new_id();
+    {
+        let (user_id, session_id) = (user.id.clone(), session_id.clone());
+        g.db.run(move |conn| {
+            throttles::throttle_clear(conn, &account_key)?;
+            db::transaction(conn, |conn| {
+                let now = db::now();
+                let expires = now + Duration::seconds(ttl);
+                accounts::session_insert(conn, &session_id, &user_id, now, expires)?;
+                accounts::refresh_insert(conn, &new_id(), &session_id, &refresh_hash, now, expires)
+            })
+        })
+        .await?;
+    }
+    tracing::info!(user.id = %user.id, session.id = %session_id, "login");
+    Ok(TokenPair {
+        access_token: g.tokens.issue(&user.id, &session_id, Utc::now())?,
+        expires_in: g.tokens.ttl_seconds(),
+        refresh_token,
+    })
+}
+
+/// `POST /v1/auth/refresh`: a refresh token is good once. Presenting a used one again means it
+/// leaked: the whole session (its family of tokens) is revoked.
+pub async fn auth_refresh(g: &Guichet, refresh_token: &str) -> Result<TokenPair, Error> {
+    let presented = secret_hash(refresh_token);
+    let next_token = random_secret();
+    let next_hash = secret_hash(&next_token);
+    let ttl = g.limits.refresh_token_ttl_seconds as i64;
+    let outcome = g
+        .db
+        .run(move |conn| {
+            db::transaction(conn, |conn| {
+                let now = db::now();
+                let Some(token) = accounts::refresh_by_hash(conn, &presented)? else {
+                    return Ok(Err(invalid_refresh_token()));
+                };
+                if token.used_at.is_some() || !accounts::refresh_claim(conn, &token.id, now)? {
+                    accounts::session_revoke(conn, &token.session_id, now)?;
+                    return Ok(Err(Error::Unauthorized {
+                        code: "refresh_token_reused",
+                        detail: "This refresh token was already used; its session has been revoked.",
+                    }));
+                }
+                if token.expires_at <= now {
+                    return Ok(Err(invalid_refresh_token()));
+                }
+                let Some(user) = accounts::session_user(conn, &token.session_id, now)? else {
+                    return Ok(Err(invalid_refresh_token()));
+                };
+                let expires = now + Duration::seconds(ttl);
+                accounts::refresh_insert(conn, &new_id(), &token.session_id, &next_hash, now, expires)?;
+                Ok(Ok((user, token.session_id)))
+            })
+        })
+        .await?;
+    // The revocation above must be committed even though the client gets a 401.
+    let (user, session_id) = outcome?;
+    Ok(TokenPair {
+        access_token: g.tokens.issue(&user.id, &session_id, Utc::now())?,
+        expires_in: g.tokens.ttl_seconds(),
+        refresh_token: next_token,
+    })
+}
+
+/// `POST /v1/auth/logout`: ends the caller's session and, when given, the session of a refresh
+/// token of the same account.
+pub async fn auth_logout(
+    g: &Guichet,
+    actor: &Actor,
+    refresh_token: Option<String>,
+) -> Result<(), Error> {
+    let actor = actor.clone();
+    g.db.run(move |conn| {
+        db::transaction(conn, |conn| {
+            let now = db::now();
+            accounts::session_revoke(conn, &actor.session_id, now)?;
+            if let Some(token) = refresh_token {
+                if let Some(t) = accounts::refresh_by_hash(conn, &secret_hash(&token))? {
+                    if let Some(owner) = accounts::session_user(conn, &t.session_id, now)? {
+                        if owner.id == actor.user_id {
+                            accounts::session_revoke(conn, &t.session_id, now)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Turns a bearer token into the actor behind it: the signature and claims first, then the
+/// database, so that logout and disabled accounts take effect on the next request.
+pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Actor, Error> {
+    let claims = g.tokens.verify(bearer)?;
+    let session_id = claims.sid.clone();
+    let user: Option<User> = g
+        .db
+        .run(move |conn| accounts::session_user(conn, &session_id, db::now()))
+        .await?;
+    match user {
+        Some(user) if user.id == claims.sub => Ok(Actor {
+            user_id: user.id,
+            email: user.email,
+            role: user.role,
+            institution_id: user.institution_id,
+            session_id: claims.sid,
+        }),
+        _ => Err(Error::invalid_token()),
+    }
+}
+
+/// `GET /v1/me`: the actor's account as stored now.
+pub async fn me_get(g: &Guichet, actor: &Actor) -> Result<User, Error> {
+    let id = actor.user_id.clone();
+    g.db.run(move |conn| accounts::user_get(conn, &id))
+        .await?
+        .ok_or_else(Error::invalid_token)
+}

@@ -1,0 +1,87 @@
+//! Every authorization decision of Guichet, in one place. A caller who may not learn that an
+//! object exists gets the same 404 as for a missing one.
+
+use crate::domain::account::Actor;
+use crate::domain::taxonomy::Role;
+use crate::error::Error;
+
+/// What an actor wants to do to an institution's staff-only resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstitutionAction {
+    /// Read contacts and the like: any staff of the institution.
+    Read,
+    /// Manage contacts, users, routing profile: institution admins and operators.
+    Administer,
+}
+
+/// Decides whether `actor` may perform `action` on the resources of `institution_id`.
+/// - operators: everything, everywhere;
+/// - staff of another institution: 404, as if the resource did not exist;
+/// - triagers asking to administer their own institution: 403.
+pub fn institution_access(
+    actor: &Actor,
+    institution_id: &str,
+    action: InstitutionAction,
+    resource: &'static str,
+) -> Result<(), Error> {
+    if actor.role == Role::Operator {
+        return Ok(());
+    }
+    if actor.institution_id.as_deref() != Some(institution_id) {
+        return Err(Error::NotFound { resource });
+    }
+    match (action, actor.role) {
+        (InstitutionAction::Read, _) => Ok(()),
+        (InstitutionAction::Administer, Role::InstitutionAdmin) => Ok(()),
+        (InstitutionAction::Administer, _) => Err(Error::forbidden(
+            "Only an institution administrator or an operator may do this.",
+        )),
+    }
+}
+
+/// Operators only (platform-wide actions).
+pub fn operator_only(actor: &Actor) -> Result<(), Error> {
+    if actor.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(Error::forbidden("Only an operator may do this."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, institution: Option<&str>) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            email: "u@example.org".into(),
+            role,
+            institution_id: institution.map(Into::into),
+            session_id: "s".into(),
+        }
+    }
+
+    #[test]
+    fn the_access_matrix_holds() {
+        use InstitutionAction::*;
+        let op = actor(Role::Operator, None);
+        let admin = actor(Role::InstitutionAdmin, Some("curie"));
+        let triager = actor(Role::Triager, Some("curie"));
+        let check = |a: &Actor, inst: &str, act| match institution_access(a, inst, act, "contact") {
+            Ok(()) => 200,
+            Err(Error::Forbidden { .. }) => 403,
+            Err(Error::NotFound { .. }) => 404,
+            Err(_) => 500,
+        };
+        assert_eq!(check(&op, "aphp", Administer), 200);
+        assert_eq!(check(&admin, "curie", Administer), 200);
+        assert_eq!(check(&admin, "aphp", Read), 404);
+        assert_eq!(check(&admin, "aphp", Administer), 404);
+        assert_eq!(check(&triager, "curie", Read), 200);
+        assert_eq!(check(&triager, "curie", Administer), 403);
+        assert_eq!(check(&triager, "aphp", Read), 404);
+        assert!(operator_only(&op).is_ok());
+        assert!(operator_only(&admin).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! Institutions (public) and their contacts (staff only).
+
+use crate::db::{self, institutions as store};
+use crate::domain::account::Actor;
+use crate::domain::institution::{Contact, Institution};
+use crate::domain::routing::Expertise;
+use crate::error::Error;
+use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::{Guichet, Page, new_id};
+
+pub async fn institution_list(g: &Guichet) -> Result<Vec<Institution>, Error> {
+    g.db.run(store::institution_list).await
+}
+
+pub async fn institution_get(g: &Guichet, id: &str) -> Result<Institution, Error> {
+    let id = id.to_owned();
+    g.db.run(move |conn| store::institution_get(conn, &id))
+        .await?
+        .ok_or(Error::NotFound {
+            resource: "institution",
+        })
+}
+
+/// A validated new contact.
+#[derive(Debug, Clone)]
+pub struct ContactNew {
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub expertise: Expertise,
+}
+
+/// A validated partial change of a contact: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChange {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub email: Option<String>,
+    pub expertise: Option<Expertise>,
+    pub active: Option<bool>,
+}
+
+pub async fn contact_list(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<Contact>, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Read, "institution")?;
+    let institution_id = institution_id.to_owned();
+    g.db.run(move |conn| {
+        if !store::institution_exists(conn, &institution_id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let rows = store::contact_list(conn, &institution_id, after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |c| c.id.clone()))
+    })
+    .await
+}
+
+pub async fn contact_get(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    contact_id: &str,
+) -> Result<Contact, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Read, "contact")?;
+    let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
+    g.db.run(move |conn| store::contact_get(conn, &institution_id, &contact_id))
+        .await?
+        .ok_or(Error::NotFound { resource: "contact" })
+}
+
+pub async fn contact_create(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    new: ContactNew,
+) -> Result<Contact, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    let institution_id = institution_id.to_owned();
+    let actor_id = actor.user_id.clone();
+    g.db.transaction(move |conn| {
+        if !store::institution_exists(conn, &institution_id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let now = db::now();
+        let contact = Contact {
+            id: new_id(),
+            institution_id,
+            name: new.name,
+            title: new.title,
+            email: new.email,
+            expertise: new.expertise,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        store::contact_insert(conn, &contact)?;
+        tracing::info!(contact.id = %contact.id, institution.id = %contact.institution_id, actor.id = %actor_id, "contact created");
+        Ok(contact)
+    })
+    .await
+}
+
+pub async fn contact_update(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    contact_id: &str,
+    change: ContactChange,
+) -> Result<Contact, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "contact")?;
+    let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut contact = store::contact_get(conn, &institution_id, &contact_id)?
+            .ok_or(Error::NotFound { resource: "contact" })?;
+        if let Some(v) = change.name {
+            contact.name = v;
+        }
+        if let Some(v) = change.title {
+            contact.title = v;
+        }
+        if let Some(v) = change.email {
+            contact.email = v;
+        }
+        if let Some(v) = change.expertise {
+            contact.expertise = v;
+        }
+        if let Some(v) = change.active {
+            contact.active = v;
+        }
+        contact.updated_at = db::now();
+        store::contact_update(conn, &contact)?;
+        Ok(contact)
+    })
+    .await
+}

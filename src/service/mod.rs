@@ -1,0 +1,72 @@
+//! Use cases. Each public function authorizes the actor (through `authz`), runs its database
+//! work in one transaction, and applies the domain rules. Handlers call nothing else.
+
+pub mod auth;
+pub mod authz;
+pub mod institutions;
+pub mod users;
+
+use std::sync::Arc;
+
+use crate::auth::password::Passwords;
+use crate::auth::token::TokenKeys;
+use crate::db::Db;
+
+/// Limits a deployment may tune (flags and `GUICHET_*` variables, see README).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Consecutive failed logins on one account before it is throttled.
+    pub login_failures_per_account: u32,
+    /// Failed logins from one client address, per window, before it is throttled.
+    pub login_failures_per_address: u32,
+    /// How long a throttled account or address waits, and the counting window.
+    pub login_lockout_seconds: u64,
+    /// How long a refresh token (and so a session) lives without use.
+    pub refresh_token_ttl_seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login_failures_per_account: 10,
+            login_failures_per_address: 100,
+            login_lockout_seconds: 900,
+            refresh_token_ttl_seconds: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// Everything a use case needs; cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Guichet {
+    pub db: Db,
+    pub tokens: Arc<TokenKeys>,
+    pub passwords: Passwords,
+    pub limits: Limits,
+}
+
+/// A page of a list: the items and where the next page starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The last id of this page when there may be more.
+    pub next_after: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` rows fetched: the extra row only says there is more.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let next_after = if more { rows.last().map(&id) } else { None };
+        Page {
+            items: rows,
+            next_after,
+        }
+    }
+}
+
+/// A new id: UUIDv7, so ids sort by creation time and make stable cursors.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

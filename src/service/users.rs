@@ -1,0 +1,164 @@
+//! Institution accounts, managed by institution admins (their institution) and operators.
+
+use crate::db::{self, accounts, institutions};
+use crate::domain::account::{Actor, User, normalize_email};
+use crate::domain::taxonomy::Role;
+use crate::error::Error;
+use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::{Guichet, Page, new_id};
+
+/// A validated new account.
+#[derive(Debug, Clone)]
+pub struct UserNew {
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    pub institution_id: Option<String>,
+}
+
+/// A validated change of an account.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Creates an account without an actor: the command line (`guichet users create`), which is how
+/// the first operator and the first institution admins come to exist.
+pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Error> {
+    if new.role.needs_institution() != new.institution_id.is_some() {
+        return Err(Error::validation_one(
+            "/institution",
+            if new.role.needs_institution() { "required" } else { "not_allowed" },
+            if new.role.needs_institution() {
+                "triagers and institution admins belong to an institution"
+            } else {
+                "operators belong to no institution"
+            },
+        ));
+    }
+    let hash = g.passwords.hash(new.password).await?;
+    let email = normalize_email(&new.email);
+    g.db.transaction(move |conn| {
+        if let Some(inst) = &new.institution_id {
+            if !institutions::institution_exists(conn, inst)? {
+                return Err(Error::validation_one(
+                    "/institution",
+                    "unknown_institution",
+                    format!("no institution has the id `{inst}`"),
+                ));
+            }
+        }
+        let now = db::now();
+        let user = User {
+            id: new_id(),
+            email,
+            role: new.role,
+            institution_id: new.institution_id,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        accounts::user_insert(conn, &user, &hash)?;
+        Ok(user)
+    })
+    .await
+}
+
+pub async fn user_list_all(g: &Guichet) -> Result<Vec<User>, Error> {
+    g.db.run(|conn| accounts::user_list(conn, None, None, i64::MAX)).await
+}
+
+pub async fn user_list(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<User>, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    let institution_id = institution_id.to_owned();
+    g.db.run(move |conn| {
+        if !institutions::institution_exists(conn, &institution_id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let rows = accounts::user_list(conn, Some(&institution_id), after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |u| u.id.clone()))
+    })
+    .await
+}
+
+/// Creates a triager or an institution admin of `institution_id` (operators are created on the
+/// command line only).
+pub async fn user_create(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    new: UserNew,
+) -> Result<User, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    if new.role == Role::Operator {
+        return Err(Error::validation_one(
+            "/role",
+            "not_allowed",
+            "operators are created with `guichet users create`, not through the API",
+        ));
+    }
+    user_create_unchecked(
+        g,
+        UserNew {
+            institution_id: Some(institution_id.to_owned()),
+            ..new
+        },
+    )
+    .await
+}
+
+/// Changes the role or the disabled flag of an account of `institution_id`. Disabling ends its
+/// sessions at once. Nobody may disable or demote themselves (no accidental lock-out).
+pub async fn user_update(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    user_id: &str,
+    change: UserChange,
+) -> Result<User, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "user")?;
+    if change.role == Some(Role::Operator) {
+        return Err(Error::validation_one(
+            "/role",
+            "not_allowed",
+            "an institution account cannot become an operator",
+        ));
+    }
+    if user_id == actor.user_id
+        && (change.disabled == Some(true) || change.role.is_some_and(|r| r != actor.role))
+    {
+        return Err(Error::conflict(
+            "cannot_change_own_account",
+            "You cannot disable your own account or change your own role.",
+        ));
+    }
+    let (institution_id, user_id) = (institution_id.to_owned(), user_id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut user = accounts::user_get(conn, &user_id)?
+            .filter(|u| u.institution_id.as_deref() == Some(institution_id.as_str()))
+            .ok_or(Error::NotFound { resource: "user" })?;
+        let now = db::now();
+        if let Some(role) = change.role {
+            user.role = role;
+        }
+        if let Some(disabled) = change.disabled {
+            if disabled && !user.disabled {
+                accounts::sessions_revoke_for_user(conn, &user.id, now)?;
+            }
+            user.disabled = disabled;
+        }
+        user.updated_at = now;
+        accounts::user_update(conn, &user)?;
+        Ok(user)
+    })
+    .await
+}
