@@ -35,7 +35,10 @@ pub enum Error {
     /// 400: the request cannot be read (malformed JSON, bad header, bad cursor).
     BadRequest { code: &'static str, detail: String },
     /// 401: no valid credentials. The detail never says which part was wrong.
-    Unauthorized { code: &'static str, detail: &'static str },
+    Unauthorized {
+        code: &'static str,
+        detail: &'static str,
+    },
     /// 403: authenticated, known to be allowed to see the object, not allowed to do this.
     Forbidden { detail: String },
     /// 404: missing, or not visible to the caller (the two are indistinguishable on purpose).

@@ -1,8 +1,12 @@
 //! Guichet: one door through which investors and pharma companies reach the oncology teams
 //! of the Paris region. See README.md and docs/ARCHITECTURE.md.
 
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod auth;
 pub mod service;
+pub mod startup;

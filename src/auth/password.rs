@@ -77,7 +77,10 @@ mod tests {
         let h = hash("correct horse battery staple").unwrap_or_default();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert_eq!(verify("correct horse battery staple", &h).ok(), Some(true));
-        assert_eq!(verify("correct horse battery stapler", &h).ok(), Some(false));
+        assert_eq!(
+            verify("correct horse battery stapler", &h).ok(),
+            Some(false)
+        );
     }
 
     #[test]

@@ -74,7 +74,12 @@ impl TokenKeys {
         self.ttl_seconds
     }
 
-    pub fn issue(&self, user_id: &str, session_id: &str, now: DateTime<Utc>) -> Result<String, Error> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, Error> {
         let iat = now.timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
@@ -128,9 +133,14 @@ mod tests {
     #[test]
     fn an_issued_token_verifies() {
         let k = keys();
-        let t = k.issue("user-1", "session-1", Utc::now()).unwrap_or_default();
+        let t = k
+            .issue("user-1", "session-1", Utc::now())
+            .unwrap_or_default();
         let c = k.verify(&t).ok();
-        assert_eq!(c.map(|c| (c.sub, c.sid)), Some(("user-1".into(), "session-1".into())));
+        assert_eq!(
+            c.map(|c| (c.sub, c.sid)),
+            Some(("user-1".into(), "session-1".into()))
+        );
     }
 
     #[test]
@@ -138,8 +148,18 @@ mod tests {
         let k = keys();
         let now = Utc::now().timestamp();
         let mut cases: Vec<(&str, String)> = vec![
-            ("wrong secret", sign(&claims(now), Algorithm::HS256, b"another-secret-another-secret-xx")),
-            ("other algorithm", sign(&claims(now), Algorithm::HS512, SECRET)),
+            (
+                "wrong secret",
+                sign(
+                    &claims(now),
+                    Algorithm::HS256,
+                    b"another-secret-another-secret-xx",
+                ),
+            ),
+            (
+                "other algorithm",
+                sign(&claims(now), Algorithm::HS512, SECRET),
+            ),
             ("garbage", "not.a.token".into()),
         ];
         let mut c = claims(now);

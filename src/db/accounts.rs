@@ -148,9 +148,13 @@ pub fn session_insert(
 
 /// Ends one session (logout, or a replayed refresh token revoking its family).
 pub fn session_revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), Error> {
-    diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -229,12 +233,14 @@ pub fn refresh_by_hash(conn: &mut DbConn, token_hash: &str) -> Result<Option<Ref
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, session_id, expires_at, used_at)| RefreshToken {
-        id,
-        session_id,
-        expires_at,
-        used_at,
-    }))
+    Ok(
+        row.map(|(id, session_id, expires_at, used_at)| RefreshToken {
+            id,
+            session_id,
+            expires_at,
+            used_at,
+        }),
+    )
 }
 
 /// Marks a refresh token used. Returns `false` when it already was: whoever loses that race

@@ -134,7 +134,10 @@ pub enum ConnectError {
 }
 
 fn one_line(e: &impl fmt::Display) -> String {
-    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// r2d2 manager that picks the backend from the URL scheme, so a failure shows its real cause.
@@ -221,7 +224,9 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, Box<dyn std::error::Error + S
     match conn {
         DbConn::Pg(c) => {
             c.batch_execute("SELECT pg_advisory_lock(7242001)")?;
-            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
             c.batch_execute("SELECT pg_advisory_unlock(7242001)")?;
             applied
         }

@@ -202,7 +202,10 @@ mod tests {
     fn every_value_round_trips_through_its_wire_form() {
         for v in TherapeuticArea::ALL {
             assert_eq!(v.as_str().parse::<TherapeuticArea>(), Ok(*v));
-            assert_eq!(serde_json::to_string(v).ok(), Some(format!("\"{}\"", v.as_str())));
+            assert_eq!(
+                serde_json::to_string(v).ok(),
+                Some(format!("\"{}\"", v.as_str()))
+            );
         }
         for v in Modality::ALL {
             assert_eq!(v.as_str().parse::<Modality>(), Ok(*v));
@@ -215,7 +218,10 @@ mod tests {
     #[test]
     fn unknown_values_are_refused_with_their_vocabulary() {
         let err = "lungs".parse::<TherapeuticArea>().err();
-        assert_eq!(err.map(|e| e.to_string()), Some("`lungs` is not a TherapeuticArea".into()));
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some("`lungs` is not a TherapeuticArea".into())
+        );
     }
 
     #[test]

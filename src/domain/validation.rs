@@ -64,9 +64,20 @@ impl Checks {
                 );
             }
         } else if chars > max {
-            self.push(pointer, "too_long", format!("must be at most {max} characters"));
-        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-            self.push(pointer, "invalid_characters", "must not contain control characters");
+            self.push(
+                pointer,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            self.push(
+                pointer,
+                "invalid_characters",
+                "must not contain control characters",
+            );
         }
         value
     }
@@ -75,7 +86,11 @@ impl Checks {
     pub fn email(&mut self, pointer: &str, value: Option<String>) -> String {
         let value = self.text(pointer, value, 1, 254);
         if !value.is_empty() && !is_plausible_email(&value) {
-            self.push(pointer, "invalid_email", "must be an e-mail address such as name@example.org");
+            self.push(
+                pointer,
+                "invalid_email",
+                "must be an e-mail address such as name@example.org",
+            );
         }
         value.to_lowercase()
     }
@@ -84,17 +99,33 @@ impl Checks {
     pub fn list<T: Ord + Clone>(&mut self, pointer: &str, items: &[T], min: usize, max: usize) {
         if items.len() < min {
             if items.is_empty() {
-                self.push(pointer, "required", format!("must hold at least {min} item(s)"));
+                self.push(
+                    pointer,
+                    "required",
+                    format!("must hold at least {min} item(s)"),
+                );
             } else {
-                self.push(pointer, "too_few", format!("must hold at least {min} item(s)"));
+                self.push(
+                    pointer,
+                    "too_few",
+                    format!("must hold at least {min} item(s)"),
+                );
             }
         } else if items.len() > max {
-            self.push(pointer, "too_many", format!("must hold at most {max} item(s)"));
+            self.push(
+                pointer,
+                "too_many",
+                format!("must hold at most {max} item(s)"),
+            );
         }
         let mut seen = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
             if !seen.insert(item.clone()) {
-                self.push(&format!("{pointer}/{i}"), "duplicate", "appears twice in the list");
+                self.push(
+                    &format!("{pointer}/{i}"),
+                    "duplicate",
+                    "appears twice in the list",
+                );
             }
         }
     }

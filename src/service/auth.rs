@@ -190,10 +190,9 @@ pub async fn auth_logout(
 pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Actor, Error> {
     let claims = g.tokens.verify(bearer)?;
     let session_id = claims.sid.clone();
-    let user: Option<User> = g
-        .db
-        .run(move |conn| accounts::session_user(conn, &session_id, db::now()))
-        .await?;
+    let user: Option<User> =
+        g.db.run(move |conn| accounts::session_user(conn, &session_id, db::now()))
+            .await?;
     match user {
         Some(user) if user.id == claims.sub => Ok(Actor {
             user_id: user.id,

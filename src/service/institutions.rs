@@ -47,7 +47,12 @@ pub async fn contact_list(
     after: Option<String>,
     limit: i64,
 ) -> Result<Page<Contact>, Error> {
-    institution_access(actor, institution_id, InstitutionAction::Read, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Read,
+        "institution",
+    )?;
     let institution_id = institution_id.to_owned();
     g.db.run(move |conn| {
         if !store::institution_exists(conn, &institution_id)? {
@@ -71,7 +76,9 @@ pub async fn contact_get(
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.run(move |conn| store::contact_get(conn, &institution_id, &contact_id))
         .await?
-        .ok_or(Error::NotFound { resource: "contact" })
+        .ok_or(Error::NotFound {
+            resource: "contact",
+        })
 }
 
 pub async fn contact_create(
@@ -80,7 +87,12 @@ pub async fn contact_create(
     institution_id: &str,
     new: ContactNew,
 ) -> Result<Contact, Error> {
-    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
     let institution_id = institution_id.to_owned();
     let actor_id = actor.user_id.clone();
     g.db.transaction(move |conn| {
@@ -115,11 +127,18 @@ pub async fn contact_update(
     contact_id: &str,
     change: ContactChange,
 ) -> Result<Contact, Error> {
-    institution_access(actor, institution_id, InstitutionAction::Administer, "contact")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "contact",
+    )?;
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.transaction(move |conn| {
-        let mut contact = store::contact_get(conn, &institution_id, &contact_id)?
-            .ok_or(Error::NotFound { resource: "contact" })?;
+        let mut contact =
+            store::contact_get(conn, &institution_id, &contact_id)?.ok_or(Error::NotFound {
+                resource: "contact",
+            })?;
         if let Some(v) = change.name {
             contact.name = v;
         }

@@ -29,7 +29,11 @@ pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Er
     if new.role.needs_institution() != new.institution_id.is_some() {
         return Err(Error::validation_one(
             "/institution",
-            if new.role.needs_institution() { "required" } else { "not_allowed" },
+            if new.role.needs_institution() {
+                "required"
+            } else {
+                "not_allowed"
+            },
             if new.role.needs_institution() {
                 "triagers and institution admins belong to an institution"
             } else {
@@ -66,7 +70,8 @@ pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Er
 }
 
 pub async fn user_list_all(g: &Guichet) -> Result<Vec<User>, Error> {
-    g.db.run(|conn| accounts::user_list(conn, None, None, i64::MAX)).await
+    g.db.run(|conn| accounts::user_list(conn, None, None, i64::MAX))
+        .await
 }
 
 pub async fn user_list(
@@ -76,7 +81,12 @@ pub async fn user_list(
     after: Option<String>,
     limit: i64,
 ) -> Result<Page<User>, Error> {
-    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
     let institution_id = institution_id.to_owned();
     g.db.run(move |conn| {
         if !institutions::institution_exists(conn, &institution_id)? {
@@ -98,7 +108,12 @@ pub async fn user_create(
     institution_id: &str,
     new: UserNew,
 ) -> Result<User, Error> {
-    institution_access(actor, institution_id, InstitutionAction::Administer, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
     if new.role == Role::Operator {
         return Err(Error::validation_one(
             "/role",

@@ -1,0 +1,132 @@
+//! `/v1/auth/*` and `/v1/me`.
+
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::api::extract::{ClientAddr, MaybeValid, Valid};
+use crate::api::params::{LoginRequest, LogoutRequest, RefreshRequest};
+use crate::api::views::{TokenResponse, UserView};
+use crate::domain::account::Actor;
+use crate::error::Error;
+use crate::service::{self, Guichet};
+
+fn tokens(pair: service::auth::TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token: pair.access_token,
+            token_type: "Bearer".into(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        })
+}
+
+/// Log in
+///
+/// Exchanges an institution account's e-mail and password for a short-lived access token
+/// (a JWT, at most 15 minutes) and a single-use refresh token. A wrong e-mail and a wrong
+/// password get the same 401. After repeated failures on one account or from one address,
+/// the answer is 429 with `Retry-After`, even with the right password.
+#[utoipa::path(
+    operation_id = "auth_login",
+    tag = "accounts",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged in.", body = TokenResponse),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[post("/auth/token")]
+pub async fn auth_login(
+    g: web::Data<Guichet>,
+    client: ClientAddr,
+    body: Valid<LoginRequest>,
+) -> Result<HttpResponse, Error> {
+    let (email, password) = body.0;
+    let pair = service::auth::auth_login(&g, &email, password, &client.0).await?;
+    Ok(tokens(pair))
+}
+
+/// Refresh tokens
+///
+/// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
+/// token works once: presenting a used one again revokes the whole session.
+#[utoipa::path(
+    operation_id = "auth_refresh",
+    tag = "accounts",
+    request_body(content = RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "New tokens; the presented refresh token is now used.", body = TokenResponse),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[post("/auth/refresh")]
+pub async fn auth_refresh(
+    g: web::Data<Guichet>,
+    body: Valid<RefreshRequest>,
+) -> Result<HttpResponse, Error> {
+    Ok(tokens(service::auth::auth_refresh(&g, &body.0).await?))
+}
+
+/// Log out
+///
+/// Ends the session of the access token at once (on every instance). When a refresh token
+/// of the same account is given, its session ends too. The body is optional.
+#[utoipa::path(
+    operation_id = "auth_logout",
+    tag = "accounts",
+    request_body(content = Option<LogoutRequest>, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auth/logout")]
+pub async fn auth_logout(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    body: MaybeValid<LogoutRequest>,
+) -> Result<HttpResponse, Error> {
+    service::auth::auth_logout(&g, &actor, body.0.flatten()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who am I
+///
+/// The account of the access token: e-mail, role and institution.
+#[utoipa::path(
+    operation_id = "me_get",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "The caller's account.", body = UserView),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me_get(g: web::Data<Guichet>, actor: Actor) -> Result<web::Json<UserView>, Error> {
+    Ok(web::Json(service::auth::me_get(&g, &actor).await?.into()))
+}

@@ -1,0 +1,489 @@
+//! Request extractors. Each failure is an [`Error`], so it reaches the client as problem+json.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use crate::domain::account::Actor;
+use crate::error::{Error, FieldError};
+use crate::service::{self, Guichet};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A request body type: deserialized from JSON, then validated into `Output`.
+pub trait Input: DeserializeOwned {
+    type Output;
+    /// Checks every field; returns every wrong one at once.
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>>;
+}
+
+/// A JSON body, deserialized and validated. Type errors (a wrong enum value, a number for a
+/// string, an unknown field) and rule errors (missing, too long...) are reported together, one
+/// entry per field, in a 422.
+pub struct Valid<T: Input>(pub T::Output);
+
+/// Like [`Valid`], for an optional body: an empty body is `None`; a present one must be right.
+pub struct MaybeValid<T: Input>(pub Option<T::Output>);
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>>>>;
+
+impl<T: Input + 'static> FromRequest for Valid<T> {
+    type Error = Error;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.is_empty() {
+                return Err(Error::BadRequest {
+                    code: "missing_body",
+                    detail: "This operation needs a JSON body.".into(),
+                });
+            }
+            check_json_content_type(&req)?;
+            parse_and_validate::<T>(&body).map(Valid)
+        })
+    }
+}
+
+impl<T: Input + 'static> FromRequest for MaybeValid<T> {
+    type Error = Error;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(MaybeValid(None));
+            }
+            check_json_content_type(&req)?;
+            parse_and_validate::<T>(&body).map(|v| MaybeValid(Some(v)))
+        })
+    }
+}
+
+fn check_json_content_type(req: &HttpRequest) -> Result<(), Error> {
+    let ok = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.type_() == "application"
+            && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedMediaType)
+    }
+}
+
+async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, Error> {
+    let too_large = Error::PayloadTooLarge { limit: BODY_LIMIT };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(too_large);
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest {
+            code: "unreadable_body",
+            detail: format!("The request body could not be read: {e}"),
+        })?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses, deserializes (collecting every type error) and validates a body.
+pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| Error::BadRequest {
+        code: "malformed_json",
+        detail: format!("The body is not valid JSON: {e}."),
+    })?;
+    if !value.is_object() {
+        return Err(Error::validation_one(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    }
+    let (parsed, mut errors) = deserialize_collecting::<T>(value);
+    match parsed {
+        Some(input) => match input.validate() {
+            Ok(output) if errors.is_empty() => Ok(output),
+            Ok(_) => Err(Error::Validation(errors)),
+            Err(rule_errors) => {
+                // A field already reported as the wrong type is not reported again as missing.
+                for e in rule_errors {
+                    if !errors.iter().any(|t| covers(&t.pointer, &e.pointer)) {
+                        errors.push(e);
+                    }
+                }
+                Err(Error::Validation(errors))
+            }
+        },
+        None => Err(Error::Validation(errors)),
+    }
+}
+
+fn covers(reported: &str, pointer: &str) -> bool {
+    pointer == reported || pointer.starts_with(&format!("{reported}/"))
+}
+
+/// Deserializes `value` into `T`; on each failure records the field and removes it, then tries
+/// again, so that every wrong field is reported in one response.
+fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<T>, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let mut removed_items: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for _ in 0..64 {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) => return (Some(parsed), errors),
+            Err(err) => err,
+        };
+        let mut segments: Vec<String> = err
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = err.inner().to_string();
+        let code = if message.starts_with("unknown field") {
+            // The path stops at the object; the field is named in the message.
+            if let Some(name) = message.split('`').nth(1) {
+                if segments.last().map(String::as_str) != Some(name) {
+                    segments.push(name.to_owned());
+                }
+            }
+            "unknown_field"
+        } else if message.starts_with("unknown variant") {
+            "invalid_enum"
+        } else if message.starts_with("invalid type") {
+            "invalid_type"
+        } else if message.starts_with("missing field") {
+            if let Some(name) = message.split('`').nth(1) {
+                segments.push(name.to_owned());
+            }
+            "required"
+        } else {
+            "invalid_value"
+        };
+        // Items already removed from the same array shift the later indexes: report the index
+        // the client sent.
+        let mut reported = segments.clone();
+        if let Some((last, parents)) = segments.split_last() {
+            if let Ok(mut index) = last.parse::<usize>() {
+                let shifted = removed_items.entry(pointer_of(parents)).or_default();
+                for r in shifted.iter() {
+                    if *r <= index {
+                        index += 1;
+                    }
+                }
+                if let Some(slot) = reported.last_mut() {
+                    *slot = index.to_string();
+                }
+                shifted.push(index);
+                shifted.sort_unstable();
+            }
+        }
+        let pointer = pointer_of(&reported);
+        let removed = !segments.is_empty() && remove_at(&mut value, &segments);
+        errors.push(FieldError::new(pointer, code, message));
+        if !removed {
+            return (None, errors);
+        }
+    }
+    (None, errors)
+}
+
+fn pointer_of(segments: &[String]) -> String {
+    segments
+        .iter()
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+/// Removes the node at `segments`: a key of an object, or an item of an array.
+fn remove_at(value: &mut Value, segments: &[String]) -> bool {
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for s in parents {
+        node = match node {
+            Value::Object(map) => match map.get_mut(s) {
+                Some(v) => v,
+                None => return false,
+            },
+            Value::Array(items) => match s.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match node {
+        Value::Object(map) => map.remove(last).is_some(),
+        Value::Array(items) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The caller of a staff endpoint, from `Authorization: Bearer <access token>`.
+impl FromRequest for Actor {
+    type Error = Error;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let g = req.app_data::<web::Data<Guichet>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_owned())
+            });
+        Box::pin(async move {
+            let g = g.ok_or_else(|| Error::internal("application state missing"))?;
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or_else(Error::invalid_token)?;
+            service::auth::authenticate(&g, &token).await
+        })
+    }
+}
+
+/// The client's address, for per-address throttles: the peer address, or the first
+/// `X-Forwarded-For` hop when Guichet is configured to trust its proxy.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+/// Whether to read the client address from `X-Forwarded-For` (behind a trusted proxy only).
+#[derive(Debug, Clone, Copy)]
+pub struct TrustForwardedFor(pub bool);
+
+impl FromRequest for ClientAddr {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trust = req
+            .app_data::<web::Data<TrustForwardedFor>>()
+            .is_some_and(|t| t.0);
+        let addr = if trust {
+            req.connection_info()
+                .realip_remote_addr()
+                .map(str::to_owned)
+        } else {
+            req.peer_addr().map(|a| a.ip().to_string())
+        };
+        std::future::ready(Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into()))))
+    }
+}
+
+/// `limit` and `cursor` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many items to return, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; absent for the first page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The validated limit and the id the page starts after.
+    pub fn resolve(&self) -> Result<(i64, Option<String>), Error> {
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(Error::BadRequest {
+                code: "invalid_limit",
+                detail: "`limit` must be between 1 and 100.".into(),
+            });
+        }
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(decode_cursor(c)?),
+        };
+        Ok((limit, after))
+    }
+}
+
+pub fn encode_cursor(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(after.as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, Error> {
+    let invalid = || Error::BadRequest {
+        code: "invalid_cursor",
+        detail: "`cursor` is not a cursor returned by this list.".into(),
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let s = String::from_utf8(bytes).map_err(|_| invalid())?;
+    uuid::Uuid::parse_str(&s).map_err(|_| invalid())?;
+    Ok(s)
+}
+
+/// Extractor configuration so that bad paths and queries are problem+json too.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        Error::BadRequest {
+            code: "invalid_query",
+            detail: format!("The query string is wrong: {err}."),
+        }
+        .into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, _req| {
+        Error::NotFound {
+            resource: "resource",
+        }
+        .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Probe {
+        name: Option<String>,
+        kind: Option<crate::domain::taxonomy::InquiryType>,
+        #[serde(default)]
+        areas: Vec<crate::domain::taxonomy::TherapeuticArea>,
+    }
+
+    impl Input for Probe {
+        type Output = (String, crate::domain::taxonomy::InquiryType);
+        fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+            let mut c = crate::domain::validation::Checks::new();
+            let name = c.text("/name", self.name, 1, 5);
+            let kind = self.kind;
+            if kind.is_none() {
+                c.push("/kind", "required", "is required");
+            }
+            c.finish()?;
+            Ok((
+                name,
+                kind.unwrap_or(crate::domain::taxonomy::InquiryType::Other),
+            ))
+        }
+    }
+
+    fn errors_of(body: &str) -> Vec<(String, String)> {
+        match parse_and_validate::<Probe>(body.as_bytes()) {
+            Err(Error::Validation(errors)) => {
+                errors.into_iter().map(|e| (e.pointer, e.code)).collect()
+            }
+            Err(other) => vec![("".into(), other.to_string())],
+            Ok(_) => vec![],
+        }
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported_once_with_its_pointer() {
+        let got = errors_of(
+            r#"{"name": 5, "kind": "loan", "areas": ["lungs", "breast", "livers"], "extra": 1}"#,
+        );
+        let mut got: Vec<_> = got.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("/areas/0", "invalid_enum"),
+                ("/areas/2", "invalid_enum"),
+                ("/extra", "unknown_field"),
+                ("/kind", "invalid_enum"),
+                ("/name", "invalid_type"),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_and_too_long_fields_are_reported_together() {
+        let got = errors_of(r#"{"name": "far too long"}"#);
+        assert_eq!(
+            got,
+            vec![
+                ("/name".into(), "too_long".into()),
+                ("/kind".into(), "required".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_and_validate::<Probe>(b"{\"name\": "),
+            Err(Error::BadRequest {
+                code: "malformed_json",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_is_one_error_at_the_root() {
+        assert_eq!(
+            errors_of("[1, 2]"),
+            vec![("".into(), "invalid_type".into())]
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let q = PageQuery {
+            limit: Some(5),
+            cursor: Some(encode_cursor(&id)),
+        };
+        assert_eq!(q.resolve().ok(), Some((5, Some(id))));
+        let q = PageQuery {
+            limit: None,
+            cursor: Some("nope".into()),
+        };
+        assert!(q.resolve().is_err());
+        let q = PageQuery {
+            limit: Some(101),
+            cursor: None,
+        };
+        assert!(q.resolve().is_err());
+    }
+}

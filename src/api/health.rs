@@ -1,0 +1,68 @@
+//! Operations: liveness, readiness, and the contract itself.
+
+use actix_web::{HttpResponse, get, web};
+
+use crate::api::views::HealthView;
+use crate::error::Error;
+use crate::service::Guichet;
+
+/// The OpenAPI document, serialized once at start.
+pub struct OpenApiJson(pub String);
+
+/// Liveness
+///
+/// The process is up. Does not touch the database.
+#[utoipa::path(
+    operation_id = "health_live",
+    tag = "operations",
+    responses((status = 200, description = "Alive.", body = HealthView)),
+    security(())
+)]
+#[get("/health/live")]
+pub async fn health_live() -> web::Json<HealthView> {
+    web::Json(HealthView {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness
+///
+/// The service can reach its database; 503 when it cannot.
+#[utoipa::path(
+    operation_id = "health_ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve.", body = HealthView),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[get("/health/ready")]
+pub async fn health_ready(g: web::Data<Guichet>) -> Result<web::Json<HealthView>, Error> {
+    g.db.run(|conn| crate::db::ping(conn).map_err(Error::unavailable))
+        .await
+        .map_err(|e| match e {
+            Error::Unavailable(c) | Error::Internal(c) => Error::Unavailable(c),
+            other => other,
+        })?;
+    Ok(web::Json(HealthView {
+        status: "ok".into(),
+    }))
+}
+
+/// The OpenAPI document
+///
+/// This contract, as JSON (OpenAPI 3.1). The same document is checked in as
+/// `openapi/openapi.json`.
+#[utoipa::path(
+    operation_id = "openapi_get",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI document.", content_type = "application/json", body = Object)),
+    security(())
+)]
+#[get("/openapi.json")]
+pub async fn openapi_get(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}

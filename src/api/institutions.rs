@@ -1,0 +1,262 @@
+//! `/v1/institutions`, their contacts, and `/v1/taxonomy`.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+
+use crate::api::extract::{PageQuery, Valid, encode_cursor};
+use crate::api::params::{ContactCreate, ContactUpdate};
+use crate::api::views::{ContactPage, ContactView, InstitutionPage, InstitutionView, TaxonomyView};
+use crate::domain::account::Actor;
+use crate::error::Error;
+use crate::service::{self, Guichet};
+
+/// List institutions
+///
+/// The institutions reachable through Guichet, with their strengths and first-response target.
+#[utoipa::path(
+    operation_id = "institution_list",
+    tag = "institutions",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of institutions, by id.", body = InstitutionPage),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[get("/institutions")]
+pub async fn institution_list(
+    g: web::Data<Guichet>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<InstitutionPage>, Error> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(Error::BadRequest {
+            code: "invalid_limit",
+            detail: "`limit` must be between 1 and 100.".into(),
+        });
+    }
+    // Institution ids are slugs, so the cursor is the last slug (base64url).
+    let after = match &query.cursor {
+        None => None,
+        Some(c) => Some(decode_slug_cursor(c)?),
+    };
+    let all = service::institutions::institution_list(&g).await?;
+    let mut rest: Vec<_> = all
+        .into_iter()
+        .filter(|i| after.as_deref().is_none_or(|a| i.id.as_str() > a))
+        .collect();
+    let more = rest.len() as i64 > limit;
+    rest.truncate(limit as usize);
+    let next_cursor = if more {
+        rest.last().map(|i| encode_cursor(&i.id))
+    } else {
+        None
+    };
+    Ok(web::Json(InstitutionPage {
+        items: rest.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+fn decode_slug_cursor(cursor: &str) -> Result<String, Error> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.is_empty() && s.len() <= 40)
+        .ok_or(Error::BadRequest {
+            code: "invalid_cursor",
+            detail: "`cursor` is not a cursor returned by this list.".into(),
+        })
+}
+
+/// Get an institution
+#[utoipa::path(
+    operation_id = "institution_get",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug, e.g. `curie`.", example = "curie")),
+    responses(
+        (status = 200, description = "The institution.", body = InstitutionView),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[get("/institutions/{institution_id}")]
+pub async fn institution_get(
+    g: web::Data<Guichet>,
+    path: web::Path<String>,
+) -> Result<web::Json<InstitutionView>, Error> {
+    Ok(web::Json(
+        service::institutions::institution_get(&g, &path)
+            .await?
+            .into(),
+    ))
+}
+
+/// Get the taxonomy
+///
+/// Every closed vocabulary of the API (inquiry types, therapeutic areas, modalities, stages,
+/// decline reasons...) with human labels, to build forms from.
+#[utoipa::path(
+    operation_id = "taxonomy_get",
+    tag = "institutions",
+    responses(
+        (status = 200, description = "The taxonomy.", body = TaxonomyView),
+    ),
+    security(())
+)]
+#[get("/taxonomy")]
+pub async fn taxonomy_get() -> web::Json<TaxonomyView> {
+    web::Json(TaxonomyView::new())
+}
+
+/// List contacts
+///
+/// The institution's contacts, active and inactive, in creation order. Staff of the
+/// institution and operators.
+#[utoipa::path(
+    operation_id = "contact_list",
+    tag = "contacts",
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        PageQuery
+    ),
+    responses(
+        (status = 200, description = "A page of contacts.", body = ContactPage),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/contacts")]
+pub async fn contact_list(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<ContactPage>, Error> {
+    let (limit, after) = query.resolve()?;
+    let page = service::institutions::contact_list(&g, &actor, &path, after, limit).await?;
+    Ok(web::Json(ContactPage {
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Create a contact
+///
+/// Institution admins (their institution) and operators.
+#[utoipa::path(
+    operation_id = "contact_create",
+    tag = "contacts",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
+    request_body(content = ContactCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = ContactView,
+            headers(("Location" = String, description = "The contact's address."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/{institution_id}/contacts")]
+pub async fn contact_create(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Valid<ContactCreate>,
+) -> Result<HttpResponse, Error> {
+    let contact = service::institutions::contact_create(&g, &actor, &path, body.0).await?;
+    let location = format!(
+        "/v1/institutions/{}/contacts/{}",
+        contact.institution_id, contact.id
+    );
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(ContactView::from(contact)))
+}
+
+/// Get a contact
+#[utoipa::path(
+    operation_id = "contact_get",
+    tag = "contacts",
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        ("contact_id" = String, Path, description = "Contact id.")
+    ),
+    responses(
+        (status = 200, description = "The contact.", body = ContactView),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/contacts/{contact_id}")]
+pub async fn contact_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<ContactView>, Error> {
+    let (institution_id, contact_id) = path.into_inner();
+    let contact =
+        service::institutions::contact_get(&g, &actor, &institution_id, &contact_id).await?;
+    Ok(web::Json(contact.into()))
+}
+
+/// Update a contact
+///
+/// Changes the given fields; `active: false` deactivates the contact (contacts are never
+/// deleted, so past referrals keep their assignee). Institution admins and operators.
+#[utoipa::path(
+    operation_id = "contact_update",
+    tag = "contacts",
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        ("contact_id" = String, Path, description = "Contact id.")
+    ),
+    request_body(content = ContactUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated contact.", body = ContactView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/institutions/{institution_id}/contacts/{contact_id}")]
+pub async fn contact_update(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    body: Valid<ContactUpdate>,
+) -> Result<web::Json<ContactView>, Error> {
+    let (institution_id, contact_id) = path.into_inner();
+    let contact =
+        service::institutions::contact_update(&g, &actor, &institution_id, &contact_id, body.0)
+            .await?;
+    Ok(web::Json(contact.into()))
+}

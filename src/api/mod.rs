@@ -1,0 +1,195 @@
+//! HTTP entry points: thin handlers, request params, response views, and the OpenAPI contract.
+//! Handlers parse, call one service function, and shape the view; nothing else.
+
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod institutions;
+pub mod params;
+pub mod problem;
+pub mod users;
+pub mod views;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, web};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::extract::TrustForwardedFor;
+use crate::api::health::OpenApiJson;
+use crate::service::Guichet;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Guichet API",
+        description = "Guichet is the single point of contact through which investors and pharma companies reach the oncology teams of the Paris region (AP-HP, Institut Curie, Institut Pasteur, Gustave Roussy). A company submits one inquiry; Guichet routes it, with reasons, to the right contacts at each institution; each institution triages its own referral; the submitter follows one status.\n\nErrors are `application/problem+json` (RFC 9457) with a stable `code` and the `request_id`; validation errors are 422 with one entry per field. Lists use cursor pagination (`limit`, `cursor`; `items`, `next_cursor`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "Guichet platform team", email = "guichet@example.org")
+    ),
+    servers((url = "http://127.0.0.1:8080", description = "A local Guichet (`cargo run --release -- serve`)")),
+    components(schemas(problem::Problem, crate::error::FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "institutions", description = "The institutions, their strengths, and the taxonomy (public)."),
+        (name = "accounts", description = "Logging in and out with an institution account."),
+        (name = "contacts", description = "The people of an institution who receive referrals (staff only)."),
+        (name = "users", description = "The accounts of an institution (institution admins and operators)."),
+        (name = "operations", description = "Health checks and the contract.")
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `POST /v1/auth/token`, valid at most 15 minutes.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route. Registering a handler here is what puts it in the contract.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::health_live)
+        .service(health::health_ready)
+        .service(health::openapi_get)
+        .service(
+            utoipa_actix_web::scope("/v1")
+                .service(institutions::institution_list)
+                .service(institutions::taxonomy_get)
+                .service(institutions::contact_list)
+                .service(institutions::contact_create)
+                .service(institutions::contact_get)
+                .service(institutions::contact_update)
+                .service(institutions::institution_get)
+                .service(users::user_list)
+                .service(users::user_create)
+                .service(users::user_update)
+                .service(auth::auth_login)
+                .service(auth::auth_refresh)
+                .service(auth::auth_logout)
+                .service(auth::me_get),
+        );
+}
+
+/// The contract, as served at `/openapi.json` and checked in as `openapi/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    doc
+}
+
+/// The contract as pretty JSON, exactly as checked in.
+pub fn openapi_json() -> String {
+    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// Which methods each documented path accepts, to answer 405 instead of 404.
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let mut methods = Vec::new();
+                let ops = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                for (m, present) in ops {
+                    if present {
+                        methods.push(m.to_owned());
+                    }
+                }
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods allowed on `path` (for example `GET, POST`), if it is a documented path.
+    pub fn allowed_methods(&self, path: &str) -> Option<String> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.routes.iter().find_map(|(segments, methods)| {
+            let matches = segments.len() == wanted.len()
+                && segments.iter().zip(&wanted).all(|(s, w)| {
+                    (s.starts_with('{') && s.ends_with('}') && !w.is_empty()) || s == w
+                });
+            matches.then(|| methods.join(", "))
+        })
+    }
+}
+
+/// Deployment choices that shape the HTTP layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpOptions {
+    pub trust_forwarded_for: bool,
+}
+
+/// The application: used by `serve` and, unchanged, by the integration tests.
+pub fn app(
+    g: Guichet,
+    options: HttpOptions,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let doc = openapi();
+    let route_table = RouteTable::from_openapi(&doc);
+    let doc_json = doc.to_pretty_json().unwrap_or_default();
+    let (app, _) = App::new()
+        .app_data(web::Data::new(g))
+        .app_data(web::Data::new(route_table))
+        .app_data(web::Data::new(OpenApiJson(doc_json)))
+        .app_data(web::Data::new(TrustForwardedFor(
+            options.trust_forwarded_for,
+        )))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    app.service(
+        SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
+    )
+    .service(web::redirect("/docs", "/docs/"))
+    .default_service(web::to(problem::default_service))
+    .wrap(from_fn(problem::request_context))
+}

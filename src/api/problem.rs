@@ -1,0 +1,395 @@
+//! Errors on the wire: every failure is `application/problem+json` (RFC 9457) with a stable
+//! `code` and the request id. This file is the only place that maps errors to status codes.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use futures_util::FutureExt;
+use serde::Serialize;
+use utoipa::{ToResponse, ToSchema};
+
+use crate::error::{Error, FieldError};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:guichet:problem:not_found",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "No contact with this id is visible to you.",
+    "code": "not_found",
+    "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"
+}))]
+pub struct Problem {
+    /// A URN naming the kind of problem: `urn:guichet:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// The HTTP reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `not_found`, `validation_failed`, `invalid_token`.
+    pub code: String,
+    /// The id of the request (also in the `X-Request-Id` header); quote it to support.
+    pub request_id: String,
+    /// For `validation_failed`: one entry per wrong field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            problem_type: format!("urn:guichet:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            request_id: REQUEST_ID
+                .try_with(Clone::clone)
+                .unwrap_or_else(|_| "none".to_owned()),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(body)
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Error::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let problem = match self {
+            Error::BadRequest { code, detail } => Problem::new(status, code, detail.clone()),
+            Error::Unauthorized { code, detail } => Problem::new(status, code, *detail),
+            Error::Forbidden { detail } => Problem::new(status, "forbidden", detail.clone()),
+            Error::NotFound { resource } => Problem::new(
+                status,
+                "not_found",
+                format!("No {resource} with this id is visible to you."),
+            ),
+            Error::Conflict { code, detail } => Problem::new(status, code, detail.clone()),
+            Error::PreconditionFailed => Problem::new(
+                status,
+                "stale_version",
+                "The object changed since you read it: fetch it again and retry with its new ETag.",
+            ),
+            Error::PreconditionRequired => Problem::new(
+                status,
+                "if_match_required",
+                "This change requires an If-Match header with the ETag you read.",
+            ),
+            Error::PayloadTooLarge { limit } => Problem::new(
+                status,
+                "payload_too_large",
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            Error::UnsupportedMediaType => Problem::new(
+                status,
+                "unsupported_media_type",
+                "The request body must be JSON (Content-Type: application/json).",
+            ),
+            Error::Validation(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    status,
+                    "validation_failed",
+                    "Some fields are wrong: see `errors`.",
+                )
+            },
+            Error::TooManyRequests { .. } => Problem::new(
+                status,
+                "too_many_requests",
+                "Too many requests: wait for the number of seconds in Retry-After.",
+            ),
+            Error::Unavailable(cause) => {
+                tracing::error!(error = %cause, "dependency unavailable");
+                Problem::new(
+                    status,
+                    "service_unavailable",
+                    "The service is temporarily unavailable; retry shortly.",
+                )
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Problem::new(status, "internal_error", "An unexpected error occurred.")
+            }
+        };
+        let mut response = problem.response();
+        let headers = response.headers_mut();
+        match self {
+            Error::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            Error::Unauthorized { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// The request id: the caller's `X-Request-Id` when it is a sane token, else a new UUIDv7.
+fn request_id_of(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// Wraps every request: assigns the request id, logs one line, turns a panic into a logged 500,
+/// and rewrites any error response that is not yet problem+json (actix's own 404/405/413...).
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = request_id_of(&req);
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let id = request_id.clone();
+    // The request is not cloned before routing (actix needs it unshared), so failures that
+    // carry no request are answered through `InternalError::from_response`.
+    let outcome: Result<ServiceResponse<BoxBody>, HttpResponse> = REQUEST_ID
+        .scope(request_id.clone(), async move {
+            match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+                Ok(Ok(res)) => Ok(normalize_error(res.map_into_boxed_body())),
+                Ok(Err(err)) => Err(err.error_response()),
+                Err(_) => {
+                    tracing::error!(request.id = %id, "handler panicked");
+                    Err(Error::internal("handler panicked").error_response())
+                }
+            }
+        })
+        .await;
+    let request_id_value = HeaderValue::from_str(&request_id).ok();
+    let header_name = header::HeaderName::from_static(REQUEST_ID_HEADER);
+    let (status, result) = match outcome {
+        Ok(mut res) => {
+            if let Some(v) = request_id_value {
+                res.headers_mut().insert(header_name, v);
+            }
+            (res.status().as_u16(), Ok(res))
+        }
+        Err(mut response) => {
+            if let Some(v) = request_id_value {
+                response.headers_mut().insert(header_name, v);
+            }
+            let status = response.status().as_u16();
+            let err = actix_web::error::InternalError::from_response("request failed", response);
+            (status, Err(err.into()))
+        }
+    };
+    tracing::info!(
+        request.id = %request_id,
+        http.method = %method,
+        http.path = %path,
+        http.status = status,
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    result
+}
+
+fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "No resource at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This method is not allowed on this resource.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "The request body must be JSON.")
+        }
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read."),
+        s if s.is_server_error() => ("internal_error", "An unexpected error occurred."),
+        _ => ("error", "The request failed."),
+    };
+    let (req, old) = res.into_parts();
+    let mut fresh = Problem::new(status, code, detail).response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, fresh)
+}
+
+/// Unknown routes: 405 (with `Allow`) when the path exists with other methods, else 404.
+pub async fn default_service(req: HttpRequest) -> HttpResponse {
+    let routes = req.app_data::<actix_web::web::Data<crate::api::RouteTable>>();
+    match routes.and_then(|r| r.allowed_methods(req.path())) {
+        Some(allowed) => {
+            let mut res = Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!(
+                    "{} is not allowed here; allowed: {}.",
+                    req.method(),
+                    allowed
+                ),
+            )
+            .response();
+            if let Ok(v) = HeaderValue::from_str(&allowed) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        None => Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No resource at this address.",
+        )
+        .response(),
+    }
+}
+
+// Reusable documented error responses (inlined in each operation of the contract).
+
+#[derive(ToResponse)]
+#[response(
+    description = "The request cannot be read: malformed JSON, a wrong query parameter or header.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:malformed_json", "title": "Bad Request", "status": 400, "detail": "The body is not valid JSON: expected `,` or `}` at line 1 column 18.", "code": "malformed_json", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct BadRequestProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Missing, invalid, expired or revoked credentials.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:invalid_token", "title": "Unauthorized", "status": 401, "detail": "The access token is missing, invalid, expired or revoked.", "code": "invalid_token", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct UnauthorizedProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Authenticated, but this role may not do this.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "Only an institution administrator or an operator may do this.", "code": "forbidden", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct ForbiddenProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Missing, or not visible to the caller (another institution's objects look missing).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:not_found", "title": "Not Found", "status": 404, "detail": "No contact with this id is visible to you.", "code": "not_found", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct NotFoundProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Conflicts with the current state (for example an e-mail address already in use).",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:email_taken", "title": "Conflict", "status": 409, "detail": "An account with this e-mail address already exists.", "code": "email_taken", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct ConflictProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is larger than 64 KiB.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body is larger than 65536 bytes.", "code": "payload_too_large", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct PayloadTooLargeProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The body is not `application/json`.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "The request body must be JSON (Content-Type: application/json).", "code": "unsupported_media_type", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct UnsupportedMediaTypeProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Some fields are wrong: one entry per field in `errors`, with its JSON pointer.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:validation_failed", "title": "Unprocessable Entity", "status": 422, "detail": "Some fields are wrong: see `errors`.", "code": "validation_failed", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "errors": [{"pointer": "/email", "code": "invalid_email", "message": "must be an e-mail address such as name@example.org"}, {"pointer": "/name", "code": "required", "message": "is required"}]})
+)]
+pub struct ValidationProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "Too many requests; retry after the number of seconds in `Retry-After`.",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+    example = json!({"type": "urn:guichet:problem:too_many_requests", "title": "Too Many Requests", "status": 429, "detail": "Too many requests: wait for the number of seconds in Retry-After.", "code": "too_many_requests", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct TooManyRequestsProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "An unexpected error; nothing internal is disclosed. Quote the request id to support.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:internal_error", "title": "Internal Server Error", "status": 500, "detail": "An unexpected error occurred.", "code": "internal_error", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct InternalProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The database is unreachable; retry after `Retry-After` seconds.",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+    example = json!({"type": "urn:guichet:problem:service_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The service is temporarily unavailable; retry shortly.", "code": "service_unavailable", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct UnavailableProblem(#[allow(dead_code)] Problem);

@@ -1,0 +1,259 @@
+//! Response bodies. Each view is built from domain values; nothing else reaches the wire.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::account::User;
+use crate::domain::institution::{Contact, Institution};
+use crate::domain::routing::Expertise;
+use crate::domain::taxonomy::{
+    DeclineReason, InquiryType, Modality, OrganizationType, ReferralStatus, Role, Stage,
+    TherapeuticArea,
+};
+
+/// Naive UTC (as stored) to RFC 3339 UTC (as served).
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// The weight from which a profile entry counts as a public strength of an institution.
+const STRENGTH_WEIGHT: u8 = 70;
+
+/// An institution as the public sees it: its strengths, never its internal weights.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "curie",
+    "name": "Institut Curie",
+    "description": "Comprehensive cancer centre combining a research centre and a hospital group...",
+    "website": "https://curie.fr",
+    "first_response_business_days": 5,
+    "accepted_inquiry_types": ["licensing", "co_development", "sponsored_research", "clinical_trial"],
+    "strong_therapeutic_areas": ["breast", "pediatric", "skin_melanoma"],
+    "strong_modalities": ["radiotherapy", "imaging"]
+}))]
+pub struct InstitutionView {
+    /// Slug id, e.g. `gustave-roussy`.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub website: String,
+    /// First-response target in business days (Europe/Paris, French public holidays excluded).
+    pub first_response_business_days: i32,
+    pub accepted_inquiry_types: Vec<InquiryType>,
+    /// Tumour types the institution is strongest in, strongest first.
+    pub strong_therapeutic_areas: Vec<TherapeuticArea>,
+    /// Modalities the institution is strongest in, strongest first.
+    pub strong_modalities: Vec<Modality>,
+}
+
+fn strongest<K: Copy + Ord>(weights: &std::collections::BTreeMap<K, u8>) -> Vec<K> {
+    let mut strong: Vec<(K, u8)> = weights
+        .iter()
+        .filter(|(_, w)| **w >= STRENGTH_WEIGHT)
+        .map(|(k, w)| (*k, *w))
+        .collect();
+    strong.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    strong.into_iter().map(|(k, _)| k).collect()
+}
+
+impl From<Institution> for InstitutionView {
+    fn from(i: Institution) -> Self {
+        InstitutionView {
+            strong_therapeutic_areas: strongest(&i.profile.therapeutic_area_weights),
+            strong_modalities: strongest(&i.profile.modality_weights),
+            accepted_inquiry_types: i.profile.accepted_inquiry_types,
+            id: i.id,
+            name: i.name,
+            description: i.description,
+            website: i.website,
+            first_response_business_days: i.sla_business_days,
+        }
+    }
+}
+
+/// A page of institutions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstitutionPage {
+    pub items: Vec<InstitutionView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One value of a vocabulary and its label.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"value": "radiopharmaceutical", "label": "Radiopharmaceutical"}))]
+pub struct TaxonomyEntry {
+    /// The value to send and to expect in the API.
+    pub value: String,
+    /// What to show a person.
+    pub label: String,
+}
+
+/// Every closed vocabulary of the API, with human labels, to build forms from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxonomyView {
+    pub inquiry_types: Vec<TaxonomyEntry>,
+    pub therapeutic_areas: Vec<TaxonomyEntry>,
+    pub modalities: Vec<TaxonomyEntry>,
+    pub stages: Vec<TaxonomyEntry>,
+    pub decline_reasons: Vec<TaxonomyEntry>,
+    pub organization_types: Vec<TaxonomyEntry>,
+    pub referral_statuses: Vec<TaxonomyEntry>,
+    pub roles: Vec<TaxonomyEntry>,
+}
+
+macro_rules! entries {
+    ($t:ty) => {
+        <$t>::ALL
+            .iter()
+            .map(|v| TaxonomyEntry {
+                value: v.as_str().to_owned(),
+                label: v.label().to_owned(),
+            })
+            .collect()
+    };
+}
+
+impl TaxonomyView {
+    pub fn new() -> Self {
+        TaxonomyView {
+            inquiry_types: entries!(InquiryType),
+            therapeutic_areas: entries!(TherapeuticArea),
+            modalities: entries!(Modality),
+            stages: entries!(Stage),
+            decline_reasons: entries!(DeclineReason),
+            organization_types: entries!(OrganizationType),
+            referral_statuses: entries!(ReferralStatus),
+            roles: entries!(Role),
+        }
+    }
+}
+
+impl Default for TaxonomyView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Tokens returned by a login or a refresh.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJndWljaGV0In0.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "Zk9kV2l0aFJhbmRvbUJ5dGVzQmFzZTY0VXJsRW5jb2RlZA"
+}))]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires (at most 900).
+    pub expires_in: u64,
+    /// Opaque, single-use: exchange it at `/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+/// An institution account.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+    "email": "triage@curie.fr",
+    "role": "triager",
+    "institution_id": "curie",
+    "disabled": false,
+    "created_at": "2026-11-28T09:30:00Z",
+    "updated_at": "2026-11-28T09:30:00Z"
+}))]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// `null` for operators.
+    pub institution_id: Option<String>,
+    /// A disabled account cannot log in, and its sessions are ended.
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            institution_id: u.institution_id,
+            disabled: u.disabled,
+            created_at: utc(u.created_at),
+            updated_at: utc(u.updated_at),
+        }
+    }
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A named person of an institution who receives referrals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+    "institution_id": "curie",
+    "name": "Dr Claire Martin",
+    "title": "Head of industrial partnerships, breast cancer",
+    "email": "claire.martin@curie.fr",
+    "expertise": {"inquiry_types": ["licensing", "clinical_trial"], "therapeutic_areas": ["breast"], "modalities": ["radiotherapy"]},
+    "active": true,
+    "created_at": "2026-11-28T09:30:00Z",
+    "updated_at": "2026-11-28T09:30:00Z"
+}))]
+pub struct ContactView {
+    pub id: String,
+    pub institution_id: String,
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub expertise: Expertise,
+    /// Inactive contacts receive no new referral.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Contact> for ContactView {
+    fn from(c: Contact) -> Self {
+        ContactView {
+            id: c.id,
+            institution_id: c.institution_id,
+            name: c.name,
+            title: c.title,
+            email: c.email,
+            expertise: c.expertise,
+            active: c.active,
+            created_at: utc(c.created_at),
+            updated_at: utc(c.updated_at),
+        }
+    }
+}
+
+/// A page of contacts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactPage {
+    pub items: Vec<ContactView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Health of the service.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct HealthView {
+    /// `ok`, or `unavailable` when the database cannot be reached.
+    pub status: String,
+}

@@ -1,0 +1,136 @@
+//! Typed settings from flags and `GUICHET_*` environment variables. Secrets are never printed:
+//! their environment values are hidden from `--help`, and `Debug` is not derived for them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::domain::taxonomy::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guichet",
+    version,
+    about = "Guichet: one door to the oncology teams of the Paris region."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the API.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage institution accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Print the OpenAPI document to standard output.
+    Openapi,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DatabaseArgs {
+    /// `postgres://user:password@host/db` for PostgreSQL; `sqlite://PATH` (or a bare path) for
+    /// SQLite, created on first use.
+    #[arg(
+        long,
+        env = "GUICHET_DATABASE_URL",
+        default_value = "sqlite://guichet.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Database connections per instance.
+    #[arg(long, env = "GUICHET_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "GUICHET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Log lines as text (for people) or JSON (for collectors).
+    #[arg(long, env = "GUICHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// HS256 signing secret for access tokens, at least 32 bytes. When absent, one is generated
+    /// on first start and kept in the database.
+    #[arg(long, env = "GUICHET_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Access token lifetime in seconds (at most 900).
+    #[arg(long, env = "GUICHET_ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub access_token_ttl_seconds: u64,
+    /// Refresh token (session) lifetime in seconds.
+    #[arg(long, env = "GUICHET_REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
+    pub refresh_token_ttl_seconds: u64,
+    /// Consecutive failed logins on one account before it must wait.
+    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_max_failures_per_account: u32,
+    /// Failed logins from one client address, per window, before it must wait.
+    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_max_failures_per_address: u32,
+    /// Counting window and waiting time after too many failed logins, in seconds.
+    #[arg(long, env = "GUICHET_LOGIN_LOCKOUT_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub login_lockout_seconds: u64,
+    /// Read the client address from `X-Forwarded-For` (only behind a proxy you trust).
+    #[arg(long, env = "GUICHET_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "GUICHET_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// `jwt_secret` stays out of debug output.
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("bind", &self.bind)
+            .field("log_format", &self.log_format)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<configured>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account. The password is read from standard input with `--password-stdin`,
+    /// else asked for at a prompt.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        /// triager | institution_admin | operator
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Institution slug (required for triagers and institution admins, refused for operators).
+        #[arg(long)]
+        institution: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List every account.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse::<Role>()
+        .map_err(|_| "expected triager, institution_admin or operator".to_owned())
+}

@@ -1,0 +1,133 @@
+//! Building the services from settings, binding the listener, serving until a signal.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use base64::Engine;
+
+use crate::api::{self, HttpOptions};
+use crate::auth::password::Passwords;
+use crate::auth::token::TokenKeys;
+use crate::config::ServeArgs;
+use crate::db::{DatabaseUrl, Db, settings};
+use crate::service::{Guichet, Limits};
+
+const JWT_SETTING: &str = "jwt_signing_key";
+
+/// Opens the database named by `url` and applies pending migrations.
+pub async fn open_database(url: &str, pool_size: u32) -> Result<Db, String> {
+    let url = DatabaseUrl::parse(url)?;
+    let db = Db::new(url.clone(), pool_size)?;
+    let migrating = db.clone();
+    tokio::task::spawn_blocking(move || migrating.migrate())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot open the database ({url}): {e}"))?;
+    Ok(db)
+}
+
+/// The use-case context for `serve` (and for tests, which pass their own settings).
+pub async fn build_guichet(
+    db: Db,
+    jwt_secret: Option<&str>,
+    access_ttl_seconds: u64,
+    limits: Limits,
+) -> Result<Guichet, String> {
+    let secret: Vec<u8> = match jwt_secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            let stored = db
+                .run(|conn| {
+                    settings::setting_get_or_create(conn, JWT_SETTING, || {
+                        let mut bytes = [0u8; 48];
+                        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+                        base64::engine::general_purpose::STANDARD.encode(bytes)
+                    })
+                })
+                .await
+                .map_err(|e| format!("cannot read the generated JWT secret: {e}"))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(stored)
+                .map_err(|e| format!("the stored JWT secret is corrupt: {e}"))?
+        }
+    };
+    let tokens = TokenKeys::new(&secret, access_ttl_seconds)?;
+    let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
+    let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;
+    Ok(Guichet {
+        db,
+        tokens: Arc::new(tokens),
+        passwords,
+        limits,
+    })
+}
+
+/// `guichet serve`.
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let db = open_database(&args.database.database_url, args.database.db_pool_size).await?;
+    let limits = Limits {
+        login_failures_per_account: args.login_max_failures_per_account,
+        login_failures_per_address: args.login_max_failures_per_address,
+        login_lockout_seconds: args.login_lockout_seconds,
+        refresh_token_ttl_seconds: args.refresh_token_ttl_seconds,
+    };
+    let database = db.url().to_string();
+    let g = build_guichet(
+        db,
+        args.jwt_secret.as_deref(),
+        args.access_token_ttl_seconds,
+        limits,
+    )
+    .await?;
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let options = HttpOptions {
+        trust_forwarded_for: args.trust_forwarded_for,
+    };
+    let mut server = HttpServer::new(move || api::app(g.clone(), options))
+        .disable_signals()
+        .shutdown_timeout(30);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+        .run();
+    tracing::info!(
+        "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs)"
+    );
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        handle.stop(true).await;
+    });
+    server.await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
