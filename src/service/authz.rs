@@ -24,6 +24,7 @@ pub fn institution_access(
     action: InstitutionAction,
     resource: &'static str,
 ) -> Result<(), Error> {
+    crate::service::known_slug(institution_id, resource)?;
     if actor.role == Role::Operator {
         return Ok(());
     }

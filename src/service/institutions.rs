@@ -6,13 +6,14 @@ use crate::domain::institution::{Contact, Institution};
 use crate::domain::routing::Expertise;
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
-use crate::service::{Guichet, Page, new_id};
+use crate::service::{Guichet, Page, known_slug, known_uuid, new_id};
 
 pub async fn institution_list(g: &Guichet) -> Result<Vec<Institution>, Error> {
     g.db.run(store::institution_list).await
 }
 
 pub async fn institution_get(g: &Guichet, id: &str) -> Result<Institution, Error> {
+    known_slug(id, "institution")?;
     let id = id.to_owned();
     g.db.run(move |conn| store::institution_get(conn, &id))
         .await?
@@ -73,6 +74,7 @@ pub async fn contact_get(
     contact_id: &str,
 ) -> Result<Contact, Error> {
     institution_access(actor, institution_id, InstitutionAction::Read, "contact")?;
+    known_uuid(contact_id, "contact")?;
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.run(move |conn| store::contact_get(conn, &institution_id, &contact_id))
         .await?
@@ -133,6 +135,7 @@ pub async fn contact_update(
         InstitutionAction::Administer,
         "contact",
     )?;
+    known_uuid(contact_id, "contact")?;
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.transaction(move |conn| {
         let mut contact =

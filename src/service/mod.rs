@@ -70,3 +70,24 @@ impl<T> Page<T> {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// An id from a path that cannot name anything (not a UUID) is simply not found, before it
+/// reaches the database (PostgreSQL refuses some bytes that SQLite stores).
+pub fn known_uuid(id: &str, resource: &'static str) -> Result<(), crate::error::Error> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| crate::error::Error::NotFound { resource })
+}
+
+/// Institution ids are slugs: lower-case ASCII letters, digits and dashes.
+pub fn known_slug(id: &str, resource: &'static str) -> Result<(), crate::error::Error> {
+    let ok = (2..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::error::Error::NotFound { resource })
+    }
+}

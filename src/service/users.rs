@@ -5,7 +5,7 @@ use crate::domain::account::{Actor, User, normalize_email};
 use crate::domain::taxonomy::Role;
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
-use crate::service::{Guichet, Page, new_id};
+use crate::service::{Guichet, Page, known_uuid, new_id};
 
 /// A validated new account.
 #[derive(Debug, Clone)]
@@ -141,6 +141,7 @@ pub async fn user_update(
     change: UserChange,
 ) -> Result<User, Error> {
     institution_access(actor, institution_id, InstitutionAction::Administer, "user")?;
+    known_uuid(user_id, "user")?;
     if change.role == Some(Role::Operator) {
         return Err(Error::validation_one(
             "/role",

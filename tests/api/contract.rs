@@ -1,0 +1,255 @@
+//! The contract: the checked-in document is what the server serves; every operation is named,
+//! tagged, documented and guarded; the compose file matches what the binary reads.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::Method;
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+const CHECKED_IN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+
+fn served_document() -> Value {
+    serde_json::from_str(&guichet::api::openapi_json()).unwrap()
+}
+
+#[actix_web::test]
+async fn the_checked_in_contract_matches_what_the_server_serves() {
+    let generated = guichet::api::openapi_json();
+    if std::env::var("GUICHET_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(CHECKED_IN, &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(CHECKED_IN).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+    let app = TestApp::new().await;
+    let served = app.get("/openapi.json").send().await;
+    assert_eq!(served.status, 200);
+    assert_eq!(
+        served.body,
+        serde_json::from_str::<Value>(&checked_in).unwrap()
+    );
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if let Some(op) = item.get(method) {
+                ops.push((method.to_owned(), path.clone(), op.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_operation_is_named_tagged_documented_and_declares_its_security() {
+    let doc = served_document();
+    let mut ids = BTreeSet::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let (resource, verb) = id.split_once('_').unwrap_or(("", ""));
+        assert!(
+            !resource.is_empty()
+                && !verb.is_empty()
+                && id.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{method} {path}: operationId `{id}` is not <resource>_<verb>"
+        );
+        assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+        assert!(
+            op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{id} has no tag"
+        );
+        assert!(
+            op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{id} has no summary"
+        );
+        assert!(
+            op.get("security").is_some(),
+            "{id} does not declare its security"
+        );
+        for (status, response) in op["responses"].as_object().unwrap() {
+            assert!(
+                response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty()),
+                "{id} {status} has no description"
+            );
+            if status.starts_with('4') || status.starts_with('5') {
+                let content = &response["content"]["application/problem+json"];
+                assert!(content.is_object(), "{id} {status} is not problem+json");
+                assert!(
+                    content.get("example").is_some(),
+                    "{id} {status} has no example"
+                );
+            }
+        }
+        let secured = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        if secured {
+            assert!(
+                op["responses"].get("401").is_some(),
+                "{id} is secured but documents no 401"
+            );
+        }
+        if op.get("requestBody").is_some() {
+            for status in ["400", "413", "415", "422"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{id} takes a body but documents no {status}"
+                );
+            }
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["info"]["license"]["name"].is_string());
+    assert!(!doc["servers"].as_array().unwrap().is_empty());
+}
+
+/// The authorization case of every operation: each one declared with the bearer scheme refuses
+/// a request without a token. A new staff operation is covered as soon as it is in the contract.
+#[actix_web::test]
+async fn every_staff_operation_refuses_anonymous_callers() {
+    let app = TestApp::new().await;
+    let doc = served_document();
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        let secured = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        if !secured {
+            continue;
+        }
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "curie" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let res = app
+            .req(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                &concrete,
+            )
+            .json(serde_json::json!({}))
+            .send()
+            .await;
+        assert_eq!(
+            res.status, 401,
+            "{method} {path} answered {} to an anonymous caller",
+            res.status
+        );
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} staff operations found");
+}
+
+#[actix_web::test]
+async fn the_docs_page_is_served_without_any_outside_asset() {
+    let app = TestApp::new().await;
+    let res = app.get("/docs/").send().await;
+    assert_eq!(res.status, 200);
+    let html = String::from_utf8_lossy(&res.raw).to_string();
+    assert!(html.contains("swagger-ui"), "{html}");
+    for line in html.lines() {
+        if line.contains("src=") || line.contains("href=") {
+            assert!(
+                !line.contains("http://") && !line.contains("https://"),
+                "external asset: {line}"
+            );
+        }
+    }
+    let init = app.get("/docs/swagger-initializer.js").send().await;
+    assert_eq!(init.status, 200);
+    assert!(String::from_utf8_lossy(&init.raw).contains("/openapi.json"));
+    let bundle = app.get("/docs/swagger-ui-bundle.js").send().await;
+    assert_eq!(bundle.status, 200);
+    assert!(
+        bundle.raw.len() > 100_000,
+        "the bundle is served from the binary"
+    );
+}
+
+/// Every `env = "GUICHET_..."` the binary reads, from its own source.
+fn variables_read_by_the_binary() -> BTreeSet<String> {
+    let source = include_str!("../../src/config.rs");
+    source
+        .split("env = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn docker_compose_runs_postgres_and_guichet_as_the_binary_expects() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docker-compose.yml"))
+        .unwrap();
+    let compose: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let services = compose["services"].as_mapping().unwrap();
+    let names: BTreeSet<&str> = services.keys().filter_map(|k| k.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["guichet", "postgres"]));
+
+    let guichet = &compose["services"]["guichet"];
+    let env = guichet["environment"].as_mapping().unwrap();
+    let known = variables_read_by_the_binary();
+    for key in env.keys().filter_map(|k| k.as_str()) {
+        assert!(
+            known.contains(key),
+            "compose sets {key}, which the binary does not read"
+        );
+    }
+    let url = env[&serde_yaml::Value::from("GUICHET_DATABASE_URL")]
+        .as_str()
+        .unwrap();
+    assert!(
+        url.starts_with("postgres://") && url.contains("@postgres:5432/"),
+        "{url}"
+    );
+    let secret = env[&serde_yaml::Value::from("GUICHET_JWT_SECRET")]
+        .as_str()
+        .unwrap();
+    assert!(
+        secret.starts_with("${GUICHET_JWT_SECRET"),
+        "the secret comes from the environment: {secret}"
+    );
+    let bind = env[&serde_yaml::Value::from("GUICHET_BIND")]
+        .as_str()
+        .unwrap();
+    let port = bind.rsplit(':').next().unwrap();
+    let ports: Vec<&str> = guichet["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(
+        ports.iter().any(|p| p.ends_with(&format!(":{port}"))),
+        "{ports:?} does not publish {port}"
+    );
+    assert!(
+        bind.starts_with("0.0.0.0:"),
+        "inside a container Guichet must listen on all interfaces"
+    );
+
+    let check = serde_yaml::to_string(&guichet["healthcheck"]["test"]).unwrap();
+    assert!(check.contains("/health/ready"), "{check}");
+    assert!(
+        compose["services"]["postgres"]["healthcheck"]["test"].is_sequence()
+            || compose["services"]["postgres"]["healthcheck"]["test"].is_string()
+    );
+    assert_eq!(
+        guichet["depends_on"]["postgres"]["condition"].as_str(),
+        Some("service_healthy")
+    );
+    let dockerfile =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.matches("FROM ").count() >= 2,
+        "multi-stage build"
+    );
+}

@@ -1,0 +1,223 @@
+//! Every error is problem+json with a stable code and the request id.
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, test, web};
+use serde_json::json;
+
+use guichet::domain::taxonomy::Role;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn unknown_routes_are_problem_json_404() {
+    let app = TestApp::new().await;
+    for path in [
+        "/nope",
+        "/v1",
+        "/v1/institutions/curie/nothing",
+        "/v2/institutions",
+    ] {
+        app.get(path).send().await.assert_problem(404, "not_found");
+    }
+}
+
+#[actix_web::test]
+async fn wrong_methods_are_405_with_allow() {
+    let app = TestApp::new().await;
+    let res = app
+        .req(actix_web::http::Method::DELETE, "/v1/institutions/curie")
+        .send()
+        .await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET"));
+    let res = app.put("/v1/institutions/curie/contacts").send().await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/auth/token")
+        .raw("{\"email\": \"a@b.fr\",", Some("application/json"))
+        .send()
+        .await;
+    res.assert_problem(400, "malformed_json");
+}
+
+#[actix_web::test]
+async fn a_body_that_is_not_an_object_is_a_422() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/auth/token")
+        .json(json!(["a", "b"]))
+        .send()
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), vec![("".into(), "invalid_type".into())]);
+}
+
+#[actix_web::test]
+async fn a_wrong_content_type_is_a_415() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/auth/token")
+        .raw(
+            "email=a@b.fr&password=x",
+            Some("application/x-www-form-urlencoded"),
+        )
+        .send()
+        .await;
+    res.assert_problem(415, "unsupported_media_type");
+    let res = app.post("/v1/auth/token").raw("{}", None).send().await;
+    res.assert_problem(415, "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn a_missing_body_is_a_400() {
+    let app = TestApp::new().await;
+    app.post("/v1/auth/token")
+        .send()
+        .await
+        .assert_problem(400, "missing_body");
+}
+
+#[actix_web::test]
+async fn bodies_over_64_kib_are_a_413() {
+    let app = TestApp::new().await;
+    let big = json!({"email": "a@b.fr", "password": "x".repeat(70 * 1024)}).to_string();
+    let res = app
+        .post("/v1/auth/token")
+        .raw(big, Some("application/json"))
+        .send()
+        .await;
+    res.assert_problem(413, "payload_too_large");
+    // Just under the limit is read (and then validated).
+    let fits = json!({"email": "a@b.fr", "password": "x".repeat(60 * 1024)}).to_string();
+    let res = app
+        .post("/v1/auth/token")
+        .raw(fits, Some("application/json"))
+        .send()
+        .await;
+    res.assert_problem(422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id_and_a_sane_caller_id_is_kept() {
+    let app = TestApp::new().await;
+    let ok = app.get("/health/live").send().await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.header("x-request-id").map(|v| v.len()), Some(36));
+    let echoed = app
+        .get("/health/live")
+        .header("X-Request-Id", "trace-abc.123")
+        .send()
+        .await;
+    assert_eq!(
+        echoed.header("x-request-id").as_deref(),
+        Some("trace-abc.123")
+    );
+    let replaced = app
+        .get("/nope")
+        .header("X-Request-Id", "bad id with spaces <script>")
+        .send()
+        .await;
+    let id = replaced.header("x-request-id").unwrap();
+    assert_ne!(id, "bad id with spaces <script>");
+    assert_eq!(replaced.body["request_id"], id);
+}
+
+#[actix_web::test]
+async fn health_checks_answer() {
+    let app = TestApp::new().await;
+    let live = app.get("/health/live").send().await;
+    assert_eq!(live.body, json!({"status": "ok"}));
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body, json!({"status": "ok"}));
+}
+
+#[actix_web::test]
+async fn readiness_is_503_when_the_database_is_unreachable() {
+    let app = TestApp::new().await;
+    let broken = guichet::db::Db::new(
+        guichet::db::DatabaseUrl::parse("sqlite:///nonexistent-dir/for/guichet.db").unwrap(),
+        1,
+    )
+    .unwrap();
+    let g = guichet::service::Guichet {
+        db: broken,
+        ..app.g.clone()
+    };
+    let service = test::init_service(guichet::api::app(g, Default::default())).await;
+    let res = test::call_service(
+        &service,
+        test::TestRequest::get().uri("/health/ready").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body: serde_json::Value = test::read_body_json(res).await;
+    assert_eq!(body["code"], "service_unavailable");
+    let text = body.to_string().to_lowercase();
+    for leak in ["sqlite", "nonexistent", "diesel", "unable to open"] {
+        assert!(!text.contains(leak), "internal detail leaked: {text}");
+    }
+}
+
+#[actix_web::test]
+async fn a_panicking_handler_is_a_500_and_the_server_keeps_serving() {
+    let service = test::init_service(
+        App::new()
+            .wrap(from_fn(guichet::api::problem::request_context))
+            .route(
+                "/boom",
+                web::get().to(|| async {
+                    let v: Vec<u8> = Vec::new();
+                    let _ = v[1];
+                    HttpResponse::Ok().finish()
+                }),
+            )
+            .route(
+                "/fine",
+                web::get().to(|| async { HttpResponse::Ok().finish() }),
+            ),
+    )
+    .await;
+    // The server answers a middleware error with its response, as the dispatcher does.
+    let res =
+        match test::try_call_service(&service, test::TestRequest::get().uri("/boom").to_request())
+            .await
+        {
+            Ok(res) => res.into_parts().1,
+            Err(e) => e.error_response(),
+        };
+    assert_eq!(res.status(), 500);
+    assert!(res.headers().contains_key("x-request-id"));
+    let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["code"], "internal_error");
+    assert!(!body.to_string().contains("index out of bounds"));
+    let res =
+        test::call_service(&service, test::TestRequest::get().uri("/fine").to_request()).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[actix_web::test]
+async fn a_malformed_path_id_is_a_404_not_a_500() {
+    let app = TestApp::new().await;
+    let admin = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    app.get("/v1/institutions/curie/contacts/not-a-uuid%00")
+        .token(&admin)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}

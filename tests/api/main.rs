@@ -1,0 +1,10 @@
+//! The integration suite: one binary, the real application, a fresh database per test.
+//! Runs on SQLite, and on PostgreSQL when GUICHET_TEST_POSTGRES_URL is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod contract;
+mod errors;
+mod institutions;
+mod support;

@@ -1,0 +1,311 @@
+//! The test harness: the real application (same factory as `serve`) on a fresh database per
+//! test, SQLite by default, PostgreSQL when GUICHET_TEST_POSTGRES_URL is set.
+
+use actix_service::{Service, ServiceExt, boxed::BoxService};
+use actix_web::body::{BoxBody, to_bytes};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{Method, StatusCode};
+use actix_web::test;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use serde_json::{Value, json};
+
+use guichet::api::{self, HttpOptions};
+use guichet::domain::taxonomy::Role;
+use guichet::service::users::UserNew;
+use guichet::service::{Guichet, Limits};
+use guichet::startup;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        match std::env::var("GUICHET_TEST_POSTGRES_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("guichet_test_{id}");
+                let mut conn = diesel::PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("GUICHET_TEST_POSTGRES_URL unreachable: {e}"));
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap_or_else(|e| panic!("cannot create the test database: {e}"));
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_owned())
+                    .unwrap_or(admin_url.clone());
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("guichet-test-{id}.db"));
+                TestDb {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::Sqlite(path),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
+                    let _ =
+                        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// The pointers and codes of a 422, sorted.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["pointer"].as_str().unwrap_or("?").to_owned(),
+                            e["code"].as_str().unwrap_or("?").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        let request_id = self.body["request_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!request_id.is_empty());
+        assert_eq!(self.header("x-request-id"), Some(request_id));
+    }
+}
+
+pub struct TestApp {
+    pub g: Guichet,
+    service: BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>,
+    /// Dropped with the app: the database goes away after the test.
+    _db: TestDb,
+}
+
+/// One HTTP request to the application.
+pub struct Req<'a> {
+    app: &'a TestApp,
+    method: Method,
+    path: String,
+    token: Option<String>,
+    body: Option<Vec<u8>>,
+    content_type: Option<String>,
+    headers: Vec<(String, String)>,
+    peer: Option<std::net::SocketAddr>,
+}
+
+impl<'a> Req<'a> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body.to_string().into_bytes());
+        self.content_type = Some("application/json".into());
+        self
+    }
+    pub fn raw(mut self, body: impl Into<Vec<u8>>, content_type: Option<&str>) -> Self {
+        self.body = Some(body.into());
+        self.content_type = content_type.map(str::to_owned);
+        self
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn peer(mut self, addr: &str) -> Self {
+        self.peer = addr.parse().ok();
+        self
+    }
+    pub async fn send(self) -> Response {
+        let mut req = test::TestRequest::default()
+            .method(self.method)
+            .uri(&self.path)
+            .peer_addr(
+                self.peer
+                    .unwrap_or_else(|| "192.0.2.1:4000".parse().unwrap_or_else(|_| unreachable!())),
+            );
+        if let Some(t) = self.token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(ct) = self.content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        for (n, v) in self.headers {
+            req = req.insert_header((n, v));
+        }
+        if let Some(b) = self.body {
+            req = req.set_payload(b);
+        }
+        let res = self.app.service.call(req.to_request()).await;
+        let res = match res {
+            Ok(res) => res.into_parts().1,
+            Err(e) => e.error_response(),
+        };
+        let status = res.status();
+        let headers = res.headers().clone();
+        let raw = to_bytes(res.into_body())
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Response {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_limits(Limits::default()).await
+    }
+
+    pub async fn with_limits(limits: Limits) -> Self {
+        let db = TestDb::new();
+        let database = startup::open_database(&db.url, 4)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let g = startup::build_guichet(database, Some(JWT_SECRET), 900, limits)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let service = test::init_service(api::app(g.clone(), HttpOptions::default())).await;
+        let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
+        TestApp {
+            g,
+            service,
+            _db: db,
+        }
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> Req<'_> {
+        Req {
+            app: self,
+            method,
+            path: path.to_owned(),
+            token: None,
+            body: None,
+            content_type: None,
+            headers: Vec::new(),
+            peer: None,
+        }
+    }
+    pub fn get(&self, path: &str) -> Req<'_> {
+        self.req(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Req<'_> {
+        self.req(Method::POST, path)
+    }
+    pub fn patch(&self, path: &str) -> Req<'_> {
+        self.req(Method::PATCH, path)
+    }
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.req(Method::PUT, path)
+    }
+
+    /// Creates an account directly (as `guichet users create` does).
+    pub async fn user(&self, email: &str, role: Role, institution: Option<&str>) -> String {
+        guichet::service::users::user_create_unchecked(
+            &self.g,
+            UserNew {
+                email: email.to_owned(),
+                password: PASSWORD.to_owned(),
+                role,
+                institution_id: institution.map(str::to_owned),
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id
+    }
+
+    /// Logs in and returns (access token, refresh token).
+    pub async fn login(&self, email: &str) -> (String, String) {
+        let res = self
+            .post("/v1/auth/token")
+            .json(json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        (
+            res.body["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            res.body["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    /// An account of `role` and its access token.
+    pub async fn staff(&self, email: &str, role: Role, institution: Option<&str>) -> String {
+        self.user(email, role, institution).await;
+        self.login(email).await.0
+    }
+
+    pub async fn operator(&self) -> String {
+        self.staff("ops@guichet.example", Role::Operator, None)
+            .await
+    }
+}
