@@ -82,6 +82,12 @@ pub struct ServeArgs {
     /// Counting window and waiting time after too many failed logins, in seconds.
     #[arg(long, env = "GUICHET_LOGIN_LOCKOUT_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub login_lockout_seconds: u64,
+    /// Anonymous inquiry submissions accepted per client address per minute.
+    #[arg(long, env = "GUICHET_SUBMISSIONS_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub submissions_per_minute: u32,
+    /// Failed tracking-token look-ups per client address per 10 minutes before it must wait.
+    #[arg(long, env = "GUICHET_TRACKING_FAILURES_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub tracking_failures_per_address: u32,
     /// Read the client address from `X-Forwarded-For` (only behind a proxy you trust).
     #[arg(long, env = "GUICHET_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,

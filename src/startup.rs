@@ -53,6 +53,13 @@ pub async fn build_guichet(
         }
     };
     let tokens = TokenKeys::new(&secret, access_ttl_seconds)?;
+    // A key of its own for tracking tokens, derived so that one configured secret suffices.
+    let tracking_key: [u8; 32] = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).map_err(|e| e.to_string())?;
+        mac.update(b"guichet tracking tokens v1");
+        mac.finalize().into_bytes().into()
+    };
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
     let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;
     Ok(Guichet {
@@ -60,6 +67,7 @@ pub async fn build_guichet(
         tokens: Arc::new(tokens),
         passwords,
         limits,
+        tracking_key: Arc::new(tracking_key),
     })
 }
 
@@ -71,6 +79,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         login_failures_per_address: args.login_max_failures_per_address,
         login_lockout_seconds: args.login_lockout_seconds,
         refresh_token_ttl_seconds: args.refresh_token_ttl_seconds,
+        submissions_per_minute: args.submissions_per_minute,
+        tracking_failures_per_address: args.tracking_failures_per_address,
     };
     let database = db.url().to_string();
     let g = build_guichet(

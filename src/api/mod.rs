@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod inquiries;
 pub mod institutions;
 pub mod params;
 pub mod problem;
@@ -39,6 +40,8 @@ use crate::service::Guichet;
         (name = "institutions", description = "The institutions, their strengths, and the taxonomy (public)."),
         (name = "accounts", description = "Logging in and out with an institution account."),
         (name = "contacts", description = "The people of an institution who receive referrals (staff only)."),
+        (name = "inquiries", description = "Submitting an inquiry, previewing its routing, and following it with the tracking token."),
+        (name = "desk", description = "Inquiries no rule could route, for operators."),
         (name = "users", description = "The accounts of an institution (institution admins and operators)."),
         (name = "operations", description = "Health checks and the contract.")
     )
@@ -61,6 +64,15 @@ impl utoipa::Modify for SecuritySchemes {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "tracking_token",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Tracking-Token",
+                    "The tracking token returned once by `POST /v1/inquiries`.",
+                ),
+            )),
         );
     }
 }
@@ -85,7 +97,16 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::auth_login)
                 .service(auth::auth_refresh)
                 .service(auth::auth_logout)
-                .service(auth::me_get),
+                .service(auth::me_get)
+                .service(inquiries::inquiry_create)
+                .service(inquiries::routing_preview)
+                .service(inquiries::inquiry_get)
+                .service(inquiries::inquiry_message_create)
+                .service(inquiries::inquiry_withdraw)
+                .service(inquiries::desk_list)
+                .service(inquiries::inquiry_route)
+                .service(inquiries::routing_profile_get)
+                .service(inquiries::routing_profile_replace),
         );
 }
 

@@ -248,3 +248,282 @@ impl Input for UserUpdate {
         })
     }
 }
+
+/// Who submits.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitterInput {
+    /// The organization's name, 1 to 200 characters.
+    #[schema(required = true, value_type = String, example = "Helios Therapeutics")]
+    pub organization: Option<String>,
+    #[schema(required = true, value_type = crate::domain::taxonomy::OrganizationType)]
+    pub organization_type: Option<crate::domain::taxonomy::OrganizationType>,
+    /// The person to answer, 1 to 200 characters.
+    #[schema(required = true, value_type = String, example = "Dr Anna Keller")]
+    pub name: Option<String>,
+    #[schema(required = true, value_type = String, format = "email", example = "anna.keller@helios-tx.example")]
+    pub email: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    #[schema(required = true, value_type = String, example = "DE", pattern = "^[A-Z]{2}$")]
+    pub country: Option<String>,
+}
+
+/// The routing fields of an inquiry (all a preview needs).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "inquiry_type": "clinical_trial",
+    "therapeutic_areas": ["prostate"],
+    "modalities": ["radiopharmaceutical"],
+    "stage": "phase_1"
+}))]
+pub struct RoutingPreviewRequest {
+    #[schema(required = true, value_type = crate::domain::taxonomy::InquiryType)]
+    pub inquiry_type: Option<crate::domain::taxonomy::InquiryType>,
+    /// 1 to 5 tumour types.
+    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>)]
+    pub therapeutic_areas: Option<Vec<crate::domain::taxonomy::TherapeuticArea>>,
+    /// 0 to 5 modalities.
+    #[serde(default)]
+    pub modalities: Vec<crate::domain::taxonomy::Modality>,
+    #[schema(required = true, value_type = crate::domain::taxonomy::Stage)]
+    pub stage: Option<crate::domain::taxonomy::Stage>,
+    /// Institution ids; when given, routing is restricted to them.
+    #[serde(default)]
+    pub preferred_institutions: Vec<String>,
+}
+
+/// One inquiry, sent once to every institution that fits.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"},
+    "inquiry_type": "clinical_trial",
+    "title": "Phase 1 trial site for a PSMA-targeted radioligand",
+    "summary": "We are looking for two French sites for a first-in-human trial of a lutetium-177 PSMA radioligand in metastatic castration-resistant prostate cancer.",
+    "therapeutic_areas": ["prostate"],
+    "modalities": ["radiopharmaceutical"],
+    "stage": "phase_1",
+    "keywords": ["PSMA", "lutetium-177"],
+    "non_confidential": true
+}))]
+pub struct InquiryCreate {
+    #[schema(required = true, value_type = SubmitterInput)]
+    pub submitter: Option<SubmitterInput>,
+    #[schema(required = true, value_type = crate::domain::taxonomy::InquiryType)]
+    pub inquiry_type: Option<crate::domain::taxonomy::InquiryType>,
+    /// 1 to 200 characters.
+    #[schema(required = true, value_type = String)]
+    pub title: Option<String>,
+    /// 1 to 5,000 characters. Non-confidential by contract.
+    #[schema(required = true, value_type = String)]
+    pub summary: Option<String>,
+    /// 1 to 5 tumour types.
+    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>)]
+    pub therapeutic_areas: Option<Vec<crate::domain::taxonomy::TherapeuticArea>>,
+    /// 0 to 5 modalities.
+    #[serde(default)]
+    pub modalities: Vec<crate::domain::taxonomy::Modality>,
+    #[schema(required = true, value_type = crate::domain::taxonomy::Stage)]
+    pub stage: Option<crate::domain::taxonomy::Stage>,
+    /// Institution ids; when given, routing is restricted to them.
+    #[serde(default)]
+    pub preferred_institutions: Vec<String>,
+    /// Up to 10 keywords of up to 50 characters.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Must be `true`: the submitter states that the inquiry holds no confidential information.
+    #[schema(required = true, value_type = bool)]
+    pub non_confidential: Option<bool>,
+}
+
+fn check_routing_fields(
+    c: &mut Checks,
+    areas: Option<Vec<crate::domain::taxonomy::TherapeuticArea>>,
+    modalities: &[crate::domain::taxonomy::Modality],
+    preferred: &[String],
+) -> Vec<crate::domain::taxonomy::TherapeuticArea> {
+    let areas = areas.unwrap_or_default();
+    c.list("/therapeutic_areas", &areas, 1, 5);
+    c.list("/modalities", modalities, 0, 5);
+    c.list("/preferred_institutions", preferred, 0, 4);
+    areas
+}
+
+fn required_enum<T>(c: &mut Checks, pointer: &str, v: Option<T>) -> Option<T> {
+    if v.is_none() {
+        c.push(pointer, "required", "is required");
+    }
+    v
+}
+
+impl Input for RoutingPreviewRequest {
+    type Output = crate::domain::inquiry::InquiryDraft;
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        use crate::domain::taxonomy::{InquiryType, OrganizationType, Stage};
+        let mut c = Checks::new();
+        let inquiry_type = required_enum(&mut c, "/inquiry_type", self.inquiry_type);
+        let stage = required_enum(&mut c, "/stage", self.stage);
+        let areas = check_routing_fields(
+            &mut c,
+            self.therapeutic_areas,
+            &self.modalities,
+            &self.preferred_institutions,
+        );
+        c.finish()?;
+        Ok(crate::domain::inquiry::InquiryDraft {
+            submitter: crate::domain::inquiry::Submitter {
+                organization: String::new(),
+                organization_type: OrganizationType::Other,
+                name: String::new(),
+                email: String::new(),
+                country: String::new(),
+            },
+            inquiry_type: inquiry_type.unwrap_or(InquiryType::Other),
+            title: String::new(),
+            summary: String::new(),
+            therapeutic_areas: areas,
+            modalities: self.modalities,
+            stage: stage.unwrap_or(Stage::NotApplicable),
+            preferred_institutions: self.preferred_institutions,
+            keywords: Vec::new(),
+        })
+    }
+}
+
+impl Input for InquiryCreate {
+    type Output = crate::domain::inquiry::InquiryDraft;
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        use crate::domain::inquiry::{
+            KEYWORD_MAX_CHARS, KEYWORDS_MAX, SUMMARY_MAX, Submitter, TITLE_MAX, is_country_code,
+        };
+        use crate::domain::taxonomy::{InquiryType, OrganizationType, Stage};
+        let mut c = Checks::new();
+        let submitter = match self.submitter {
+            None => {
+                c.push("/submitter", "required", "is required");
+                None
+            }
+            Some(s) => {
+                let organization = c.text("/submitter/organization", s.organization, 1, NAME_MAX);
+                let organization_type =
+                    required_enum(&mut c, "/submitter/organization_type", s.organization_type);
+                let name = c.text("/submitter/name", s.name, 1, NAME_MAX);
+                let email = c.email("/submitter/email", s.email);
+                let country = c.text("/submitter/country", s.country, 1, 2);
+                if !country.is_empty() && !is_country_code(&country) {
+                    c.push(
+                        "/submitter/country",
+                        "invalid_country",
+                        "must be an ISO 3166-1 alpha-2 code in upper case, e.g. FR",
+                    );
+                }
+                Some(Submitter {
+                    organization,
+                    organization_type: organization_type.unwrap_or(OrganizationType::Other),
+                    name,
+                    email,
+                    country,
+                })
+            }
+        };
+        let inquiry_type = required_enum(&mut c, "/inquiry_type", self.inquiry_type);
+        let title = c.text("/title", self.title, 1, TITLE_MAX);
+        let summary = c.text("/summary", self.summary, 1, SUMMARY_MAX);
+        let stage = required_enum(&mut c, "/stage", self.stage);
+        let areas = check_routing_fields(
+            &mut c,
+            self.therapeutic_areas,
+            &self.modalities,
+            &self.preferred_institutions,
+        );
+        c.list("/keywords", &self.keywords, 0, KEYWORDS_MAX);
+        let keywords: Vec<String> = self
+            .keywords
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| c.text(&format!("/keywords/{i}"), Some(k), 1, KEYWORD_MAX_CHARS))
+            .collect();
+        match self.non_confidential {
+            Some(true) => {}
+            Some(false) => c.push(
+                "/non_confidential",
+                "must_be_true",
+                "Guichet only takes non-confidential inquiries: confirm with `true`",
+            ),
+            None => c.push(
+                "/non_confidential",
+                "required",
+                "is required and must be `true`",
+            ),
+        }
+        c.finish()?;
+        Ok(crate::domain::inquiry::InquiryDraft {
+            submitter: submitter.ok_or_else(Vec::new)?,
+            inquiry_type: inquiry_type.unwrap_or(InquiryType::Other),
+            title,
+            summary,
+            therapeutic_areas: areas,
+            modalities: self.modalities,
+            stage: stage.unwrap_or(Stage::NotApplicable),
+            preferred_institutions: self.preferred_institutions,
+            keywords,
+        })
+    }
+}
+
+/// A message on a referral's thread.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"body": "The IND was filed in September; the dosimetry data are attached to our data room."}))]
+pub struct MessageCreate {
+    /// 1 to 10,000 characters.
+    #[schema(required = true, value_type = String)]
+    pub body: Option<String>,
+}
+
+impl Input for MessageCreate {
+    type Output = String;
+    fn validate(self) -> Result<String, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let body = c.text("/body", self.body, 1, crate::domain::inquiry::MESSAGE_MAX);
+        c.finish()?;
+        Ok(body)
+    }
+}
+
+/// Institutions an operator routes an inquiry to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"institutions": ["aphp", "curie"]}))]
+pub struct ManualRouting {
+    /// 1 to 4 institution ids.
+    #[schema(required = true, value_type = Vec<String>)]
+    pub institutions: Option<Vec<String>>,
+}
+
+impl Input for ManualRouting {
+    type Output = Vec<String>;
+    fn validate(self) -> Result<Vec<String>, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let ids = self.institutions.unwrap_or_default();
+        c.list("/institutions", &ids, 1, 4);
+        c.finish()?;
+        Ok(ids)
+    }
+}
+
+impl Input for crate::domain::routing::RoutingProfile {
+    type Output = crate::domain::routing::RoutingProfile;
+    fn validate(self) -> Result<Self, Vec<FieldError>> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems
+                .into_iter()
+                .map(|(pointer, code, message)| FieldError::new(pointer, code, message))
+                .collect())
+        }
+    }
+}

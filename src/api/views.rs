@@ -257,3 +257,268 @@ pub struct HealthView {
     /// `ok`, or `unavailable` when the database cannot be reached.
     pub status: String,
 }
+
+/// An institution, named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstitutionRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A referral as the submitter sees it right after submitting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmittedReferralView {
+    pub id: String,
+    pub institution: InstitutionRef,
+    pub status: ReferralStatus,
+    /// When the institution's first response is due (business days, Europe/Paris).
+    pub first_response_due_at: DateTime<Utc>,
+    /// Why this institution, in words.
+    pub reasons: Vec<String>,
+}
+
+/// The answer to a submission. `tracking_token` is shown here only: keep it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+    "reference": "GU-2026-000042",
+    "status": "submitted",
+    "referrals": [{
+        "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0",
+        "institution": {"id": "gustave-roussy", "name": "Gustave Roussy"},
+        "status": "new",
+        "first_response_due_at": "2026-12-07T17:00:00Z",
+        "reasons": ["Gustave Roussy accepts clinical trial placement inquiries.", "Strong expertise in Radiopharmaceutical."]
+    }],
+    "desk_reason": null,
+    "tracking_token": "q0cJ3QmJ0d5qf3v1bS8p3x2l1M9nA7yU4kT6rE2wZ8c"
+}))]
+pub struct SubmissionView {
+    pub id: String,
+    /// Human reference, unique and sequential per year.
+    pub reference: String,
+    pub status: crate::domain::inquiry::InquiryStatus,
+    pub referrals: Vec<SubmittedReferralView>,
+    /// When no institution qualified: why, and that operators will route it by hand.
+    pub desk_reason: Option<String>,
+    /// Send as `X-Tracking-Token` to follow the inquiry. Shown only in this response.
+    pub tracking_token: String,
+}
+
+/// A message the submitter sees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExternalMessageView {
+    pub id: String,
+    pub author: crate::domain::inquiry::Author,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One institution's referral, as the submitter follows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedReferralView {
+    pub id: String,
+    pub institution: InstitutionRef,
+    pub status: ReferralStatus,
+    pub first_response_due_at: DateTime<Utc>,
+    pub reasons: Vec<String>,
+    /// External messages, oldest first.
+    pub messages: Vec<ExternalMessageView>,
+}
+
+/// The submitter's details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmitterView {
+    pub organization: String,
+    pub organization_type: OrganizationType,
+    pub name: String,
+    pub email: String,
+    pub country: String,
+}
+
+/// An inquiry as its submitter follows it: one status, each institution's referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InquiryView {
+    pub id: String,
+    pub reference: String,
+    pub status: crate::domain::inquiry::InquiryStatus,
+    pub submitter: SubmitterView,
+    pub inquiry_type: InquiryType,
+    pub title: String,
+    pub summary: String,
+    pub therapeutic_areas: Vec<TherapeuticArea>,
+    pub modalities: Vec<Modality>,
+    pub stage: Stage,
+    pub preferred_institutions: Vec<String>,
+    pub keywords: Vec<String>,
+    pub desk_reason: Option<String>,
+    pub referrals: Vec<TrackedReferralView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::service::inquiries::InquiryDetail> for InquiryView {
+    fn from(d: crate::service::inquiries::InquiryDetail) -> Self {
+        let statuses: Vec<ReferralStatus> = d.referrals.iter().map(|r| r.status).collect();
+        let name = |id: &str| InstitutionRef {
+            id: id.to_owned(),
+            name: d
+                .institution_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_owned()),
+        };
+        let referrals = d
+            .referrals
+            .iter()
+            .map(|r| TrackedReferralView {
+                id: r.id.clone(),
+                institution: name(&r.institution_id),
+                status: r.status,
+                first_response_due_at: utc(r.first_response_due_at),
+                reasons: r.reasons.clone(),
+                messages: d
+                    .messages
+                    .iter()
+                    .filter(|m| m.referral_id == r.id)
+                    .map(|m| ExternalMessageView {
+                        id: m.id.clone(),
+                        author: m.author,
+                        body: m.body.clone(),
+                        created_at: utc(m.created_at),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let i = d.inquiry;
+        InquiryView {
+            status: crate::domain::inquiry::overall_status(i.on_desk, &statuses),
+            id: i.id,
+            reference: i.reference,
+            submitter: SubmitterView {
+                organization: i.draft.submitter.organization,
+                organization_type: i.draft.submitter.organization_type,
+                name: i.draft.submitter.name,
+                email: i.draft.submitter.email,
+                country: i.draft.submitter.country,
+            },
+            inquiry_type: i.draft.inquiry_type,
+            title: i.draft.title,
+            summary: i.draft.summary,
+            therapeutic_areas: i.draft.therapeutic_areas,
+            modalities: i.draft.modalities,
+            stage: i.draft.stage,
+            preferred_institutions: i.draft.preferred_institutions,
+            keywords: i.draft.keywords,
+            desk_reason: d.desk_reason,
+            referrals,
+            created_at: utc(i.created_at),
+        }
+    }
+}
+
+/// An institution a preview would refer to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewSelectionView {
+    pub institution: InstitutionRef,
+    /// The submitter asked for it.
+    pub preferred: bool,
+    pub reasons: Vec<String>,
+    /// Whether a named contact would receive it, in words (no personal data).
+    pub assignment: String,
+}
+
+/// An institution a preview would not refer to, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewRejectionView {
+    pub institution: InstitutionRef,
+    pub reason: crate::domain::routing::NotSelectedReason,
+    pub explanation: String,
+}
+
+/// Where an inquiry would go, and why: the same routing as a real submission.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingPreviewView {
+    pub selected: Vec<PreviewSelectionView>,
+    pub not_selected: Vec<PreviewRejectionView>,
+    /// True when no institution qualifies: the inquiry would go to the operators' desk.
+    pub to_desk: bool,
+    pub desk_reason: Option<String>,
+}
+
+impl From<crate::domain::routing::RoutingOutcome> for RoutingPreviewView {
+    fn from(o: crate::domain::routing::RoutingOutcome) -> Self {
+        RoutingPreviewView {
+            selected: o
+                .selected
+                .into_iter()
+                .map(|s| PreviewSelectionView {
+                    institution: InstitutionRef {
+                        id: s.institution_id,
+                        name: s.institution_name,
+                    },
+                    preferred: s.preferred,
+                    reasons: s.reasons,
+                    assignment: if s.contact.is_some() {
+                        "A named contact will receive it.".to_owned()
+                    } else {
+                        "The institution's team will assign it.".to_owned()
+                    },
+                })
+                .collect(),
+            not_selected: o
+                .not_selected
+                .into_iter()
+                .map(|n| PreviewRejectionView {
+                    institution: InstitutionRef {
+                        id: n.institution_id,
+                        name: n.institution_name,
+                    },
+                    reason: n.reason,
+                    explanation: n.explanation,
+                })
+                .collect(),
+            to_desk: o.to_desk,
+            desk_reason: o.desk_reason,
+        }
+    }
+}
+
+/// An inquiry waiting on the operators' desk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeskItemView {
+    pub id: String,
+    pub reference: String,
+    pub inquiry_type: InquiryType,
+    pub title: String,
+    pub organization: String,
+    pub therapeutic_areas: Vec<TherapeuticArea>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of the desk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeskPage {
+    pub items: Vec<DeskItemView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A message just posted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub referral_id: String,
+    pub author: crate::domain::inquiry::Author,
+    pub visibility: crate::domain::inquiry::Visibility,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An institution's routing profile and its version (increases on every change).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingProfileView {
+    pub institution_id: String,
+    pub version: i64,
+    pub profile: crate::domain::routing::RoutingProfile,
+    pub updated_at: DateTime<Utc>,
+}

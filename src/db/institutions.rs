@@ -195,3 +195,21 @@ pub fn contact_list(
         .map(Contact::try_from)
         .collect()
 }
+
+/// Replaces a routing profile; the version increases by one.
+pub fn profile_replace(
+    conn: &mut DbConn,
+    id: &str,
+    profile: &crate::domain::routing::RoutingProfile,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::update(institutions::table.find(id))
+        .set((
+            institutions::routing_profile
+                .eq(serde_json::to_string(profile).map_err(Error::internal)?),
+            institutions::profile_version.eq(institutions::profile_version + 1),
+            institutions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 //! never held across an `.await`.
 
 pub mod accounts;
+pub mod inquiries;
 pub mod institutions;
 pub mod schema;
 pub mod settings;

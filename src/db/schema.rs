@@ -80,10 +80,97 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inquiries (id) {
+        id -> Text,
+        reference -> Text,
+        organization -> Text,
+        submitter -> Text,
+        inquiry_type -> Text,
+        title -> Text,
+        summary -> Text,
+        therapeutic_areas -> Text,
+        modalities -> Text,
+        stage -> Text,
+        preferred_institutions -> Text,
+        keywords -> Text,
+        tracking_token_hash -> Text,
+        on_desk -> Bool,
+        routing_decision -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        inquiry_id -> Text,
+        institution_id -> Text,
+        contact_id -> Nullable<Text>,
+        status -> Text,
+        reasons -> Text,
+        score -> Integer,
+        profile_version -> BigInt,
+        first_response_due_at -> Timestamp,
+        first_responded_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        referral_id -> Text,
+        author -> Text,
+        author_user_id -> Nullable<Text>,
+        visibility -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        inquiry_id -> Nullable<Text>,
+        referral_id -> Nullable<Text>,
+        institution_id -> Nullable<Text>,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_value -> Nullable<Text>,
+        to_value -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        request_hash -> Text,
+        inquiry_id -> Text,
+        response_body -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_value -> Integer,
+    }
+}
+
 diesel::joinable!(contacts -> institutions (institution_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(referrals -> inquiries (inquiry_id));
+diesel::joinable!(referrals -> institutions (institution_id));
+diesel::joinable!(messages -> referrals (referral_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -93,4 +180,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     settings,
     throttles,
+    inquiries,
+    referrals,
+    messages,
+    events,
+    idempotency_keys,
+    reference_counters,
 );

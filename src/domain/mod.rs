@@ -1,6 +1,8 @@
 //! Pure types and rules. No actix, no diesel: what Guichet means, not how it is served or stored.
 
 pub mod account;
+pub mod calendar;
+pub mod inquiry;
 pub mod institution;
 pub mod routing;
 pub mod taxonomy;

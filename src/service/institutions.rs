@@ -163,3 +163,64 @@ pub async fn contact_update(
     })
     .await
 }
+
+/// `GET /v1/institutions/{id}/routing-profile`: institution admins (theirs) and operators.
+pub async fn profile_get(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+) -> Result<Institution, Error> {
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
+    institution_get(g, institution_id).await
+}
+
+/// `PUT /v1/institutions/{id}/routing-profile`: replaces the profile, bumps its version and
+/// records the change. Later routing decisions store the version they used.
+pub async fn profile_replace(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    profile: crate::domain::routing::RoutingProfile,
+) -> Result<Institution, Error> {
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
+    let (institution_id, actor_id) = (institution_id.to_owned(), actor.user_id.clone());
+    g.db.transaction(move |conn| {
+        let before = store::institution_get(conn, &institution_id)?.ok_or(Error::NotFound {
+            resource: "institution",
+        })?;
+        let now = db::now();
+        store::profile_replace(conn, &institution_id, &profile, now)?;
+        let (from, to) = (
+            before.profile_version.to_string(),
+            (before.profile_version + 1).to_string(),
+        );
+        crate::db::inquiries::event_insert(
+            conn,
+            crate::db::inquiries::Event {
+                inquiry_id: None,
+                referral_id: None,
+                institution_id: Some(&institution_id),
+                actor_kind: "user",
+                actor_id: Some(&actor_id),
+                action: "routing_profile_replaced",
+                from_value: Some(&from),
+                to_value: Some(&to),
+                at: now,
+            },
+        )?;
+        store::institution_get(conn, &institution_id)?.ok_or(Error::NotFound {
+            resource: "institution",
+        })
+    })
+    .await
+}

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod inquiries;
 pub mod institutions;
 pub mod users;
 
@@ -23,6 +24,10 @@ pub struct Limits {
     pub login_lockout_seconds: u64,
     /// How long a refresh token (and so a session) lives without use.
     pub refresh_token_ttl_seconds: u64,
+    /// Anonymous submissions per client address per minute.
+    pub submissions_per_minute: u32,
+    /// Failed tracking-token look-ups per client address per 10 minutes.
+    pub tracking_failures_per_address: u32,
 }
 
 impl Default for Limits {
@@ -32,6 +37,8 @@ impl Default for Limits {
             login_failures_per_address: 100,
             login_lockout_seconds: 900,
             refresh_token_ttl_seconds: 30 * 24 * 3600,
+            submissions_per_minute: 60,
+            tracking_failures_per_address: 30,
         }
     }
 }
@@ -43,6 +50,8 @@ pub struct Guichet {
     pub tokens: Arc<TokenKeys>,
     pub passwords: Passwords,
     pub limits: Limits,
+    /// Derives tracking tokens of idempotent submissions (see `service::inquiries`).
+    pub tracking_key: Arc<[u8; 32]>,
 }
 
 /// A page of a list: the items and where the next page starts.

@@ -6,5 +6,6 @@
 mod accounts;
 mod contract;
 mod errors;
+mod inquiries;
 mod institutions;
 mod support;

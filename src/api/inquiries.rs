@@ -1,0 +1,407 @@
+//! `/v1/inquiries`, `/v1/routing/preview`, `/v1/desk` and routing profiles.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+
+use crate::api::extract::{ClientAddr, PageQuery, Valid, encode_cursor};
+use crate::api::params::{InquiryCreate, ManualRouting, MessageCreate, RoutingPreviewRequest};
+use crate::api::views::{
+    DeskItemView, DeskPage, InquiryView, InstitutionRef, MessageView, RoutingPreviewView,
+    RoutingProfileView, SubmissionView, SubmittedReferralView, utc,
+};
+use crate::domain::account::Actor;
+use crate::domain::inquiry::{InquiryStatus, overall_status};
+use crate::domain::routing::RoutingProfile;
+use crate::error::Error;
+use crate::service::{self, Guichet};
+
+pub const TRACKING_HEADER: &str = "X-Tracking-Token";
+
+fn tracking_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(TRACKING_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
+    match req.headers().get("Idempotency-Key") {
+        None => Ok(None),
+        Some(v) => {
+            let key = v.to_str().unwrap_or_default().trim();
+            if key.is_empty() || key.len() > 200 || !key.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(Error::BadRequest {
+                    code: "invalid_idempotency_key",
+                    detail: "Idempotency-Key must be 1 to 200 visible ASCII characters.".into(),
+                });
+            }
+            Ok(Some(key.to_owned()))
+        }
+    }
+}
+
+/// Submit an inquiry
+///
+/// One inquiry, routed at once to every institution that fits (or only to the preferred
+/// ones), each with the reasons why; when none fits, it waits on the operators' desk. No
+/// account needed. Send an `Idempotency-Key` to retry safely: the same key and body replay
+/// the first response (same inquiry, same tracking token) for 24 hours; the same key with
+/// another body is a 422. The `tracking_token` is shown only in this response.
+#[utoipa::path(
+    operation_id = "inquiry_create",
+    tag = "inquiries",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string (a UUID is a good choice), 1 to 200 visible ASCII characters.")),
+    request_body(content = InquiryCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Submitted (or replayed).", body = SubmissionView,
+            headers(("Location" = String, description = "The inquiry's address."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[post("/inquiries")]
+pub async fn inquiry_create(
+    g: web::Data<Guichet>,
+    req: HttpRequest,
+    client: ClientAddr,
+    body: Valid<InquiryCreate>,
+) -> Result<HttpResponse, Error> {
+    let key = idempotency_key(&req)?;
+    let done = service::inquiries::inquiry_submit(&g, body.0, key, &client.0).await?;
+    let s = done.submission;
+    let statuses: Vec<_> = s.referrals.iter().map(|r| r.status).collect();
+    let view = SubmissionView {
+        status: if s.on_desk {
+            InquiryStatus::OnDesk
+        } else {
+            overall_status(false, &statuses)
+        },
+        referrals: s
+            .referrals
+            .into_iter()
+            .map(|r| SubmittedReferralView {
+                id: r.id,
+                institution: InstitutionRef {
+                    id: r.institution_id,
+                    name: r.institution_name,
+                },
+                status: r.status,
+                first_response_due_at: utc(r.first_response_due_at),
+                reasons: r.reasons,
+            })
+            .collect(),
+        desk_reason: s.desk_reason,
+        tracking_token: done.tracking_token,
+        id: s.inquiry_id.clone(),
+        reference: s.reference,
+    };
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Location", format!("/v1/inquiries/{}", s.inquiry_id)))
+        .insert_header(("Cache-Control", "no-store"));
+    if done.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.json(view))
+}
+
+/// Preview the routing
+///
+/// Runs the routing of a real submission on an unsaved inquiry: where it would go, to whom
+/// (named or not), and why each other institution would not receive it.
+#[utoipa::path(
+    operation_id = "routing_preview",
+    tag = "inquiries",
+    request_body(content = RoutingPreviewRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Where the inquiry would go.", body = RoutingPreviewView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[post("/routing/preview")]
+pub async fn routing_preview(
+    g: web::Data<Guichet>,
+    body: Valid<RoutingPreviewRequest>,
+) -> Result<web::Json<RoutingPreviewView>, Error> {
+    Ok(web::Json(
+        service::inquiries::routing_preview(&g, body.0)
+            .await?
+            .into(),
+    ))
+}
+
+/// Follow an inquiry
+///
+/// The inquiry, its overall status and each institution's referral with its due date,
+/// reasons and external messages. Requires the tracking token; a wrong or missing token
+/// is the same 404 as a missing inquiry.
+#[utoipa::path(
+    operation_id = "inquiry_get",
+    tag = "inquiries",
+    params(("inquiry_id" = String, Path, description = "Inquiry id.")),
+    responses(
+        (status = 200, description = "The inquiry.", body = InquiryView),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("tracking_token" = []))
+)]
+#[get("/inquiries/{inquiry_id}")]
+pub async fn inquiry_get(
+    g: web::Data<Guichet>,
+    req: HttpRequest,
+    client: ClientAddr,
+    path: web::Path<String>,
+) -> Result<web::Json<InquiryView>, Error> {
+    let detail =
+        service::inquiries::inquiry_track(&g, &path, tracking_token(&req), &client.0).await?;
+    Ok(web::Json(detail.into()))
+}
+
+/// Answer an institution
+///
+/// Posts a message to one referral's thread. An answer to a request for information puts
+/// the referral back in review.
+#[utoipa::path(
+    operation_id = "inquiry_message_create",
+    tag = "inquiries",
+    params(
+        ("inquiry_id" = String, Path, description = "Inquiry id."),
+        ("referral_id" = String, Path, description = "Referral id.")
+    ),
+    request_body(content = MessageCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Posted.", body = MessageView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("tracking_token" = []))
+)]
+#[post("/inquiries/{inquiry_id}/referrals/{referral_id}/messages")]
+pub async fn inquiry_message_create(
+    g: web::Data<Guichet>,
+    req: HttpRequest,
+    client: ClientAddr,
+    path: web::Path<(String, String)>,
+    body: Valid<MessageCreate>,
+) -> Result<HttpResponse, Error> {
+    let (id, referral_id) = path.into_inner();
+    let m = service::inquiries::submitter_message(
+        &g,
+        &id,
+        &referral_id,
+        tracking_token(&req),
+        &client.0,
+        body.0,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(MessageView {
+        id: m.id,
+        referral_id: m.referral_id,
+        author: m.author,
+        visibility: m.visibility,
+        body: m.body,
+        created_at: utc(m.created_at),
+    }))
+}
+
+/// Withdraw an inquiry
+///
+/// Every open referral becomes `withdrawn` (and the inquiry leaves the desk).
+#[utoipa::path(
+    operation_id = "inquiry_withdraw",
+    tag = "inquiries",
+    params(("inquiry_id" = String, Path, description = "Inquiry id.")),
+    responses(
+        (status = 200, description = "Withdrawn.", body = InquiryView),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("tracking_token" = []))
+)]
+#[post("/inquiries/{inquiry_id}/withdraw")]
+pub async fn inquiry_withdraw(
+    g: web::Data<Guichet>,
+    req: HttpRequest,
+    client: ClientAddr,
+    path: web::Path<String>,
+) -> Result<web::Json<InquiryView>, Error> {
+    let detail =
+        service::inquiries::inquiry_withdraw(&g, &path, tracking_token(&req), &client.0).await?;
+    Ok(web::Json(detail.into()))
+}
+
+/// List the desk
+///
+/// Inquiries that no institution's rules accepted, waiting for an operator, oldest first.
+/// Operators only.
+#[utoipa::path(
+    operation_id = "desk_list",
+    tag = "desk",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the desk.", body = DeskPage),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/desk")]
+pub async fn desk_list(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<DeskPage>, Error> {
+    let (limit, after) = query.resolve()?;
+    let page = service::inquiries::desk_list(&g, &actor, after, limit).await?;
+    Ok(web::Json(DeskPage {
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page
+            .items
+            .into_iter()
+            .map(|i| DeskItemView {
+                id: i.id,
+                reference: i.reference,
+                inquiry_type: i.draft.inquiry_type,
+                title: i.draft.title,
+                organization: i.draft.submitter.organization,
+                therapeutic_areas: i.draft.therapeutic_areas,
+                created_at: utc(i.created_at),
+            })
+            .collect(),
+    }))
+}
+
+/// Route an inquiry by hand
+///
+/// An operator sends an inquiry (typically from the desk) to the given institutions,
+/// whatever their profiles say; each one's contact is chosen as usual. Operators only.
+#[utoipa::path(
+    operation_id = "inquiry_route",
+    tag = "desk",
+    params(("inquiry_id" = String, Path, description = "Inquiry id.")),
+    request_body(content = ManualRouting, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Routed.", body = InquiryView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/inquiries/{inquiry_id}/routing")]
+pub async fn inquiry_route(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Valid<ManualRouting>,
+) -> Result<web::Json<InquiryView>, Error> {
+    let detail = service::inquiries::inquiry_route_manually(&g, &actor, &path, body.0).await?;
+    Ok(web::Json(detail.into()))
+}
+
+fn profile_view(i: crate::domain::institution::Institution) -> RoutingProfileView {
+    RoutingProfileView {
+        institution_id: i.id,
+        version: i.profile_version,
+        profile: i.profile,
+        updated_at: utc(i.updated_at),
+    }
+}
+
+/// Get a routing profile
+///
+/// The weights, accepted types and threshold routing uses. Institution admins (theirs) and
+/// operators.
+#[utoipa::path(
+    operation_id = "routing_profile_get",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
+    responses(
+        (status = 200, description = "The profile.", body = RoutingProfileView),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/routing-profile")]
+pub async fn routing_profile_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<RoutingProfileView>, Error> {
+    Ok(web::Json(profile_view(
+        service::institutions::profile_get(&g, &actor, &path).await?,
+    )))
+}
+
+/// Replace a routing profile
+///
+/// Replaces the whole profile; its version increases by one and the change is recorded.
+/// Institution admins (theirs) and operators.
+#[utoipa::path(
+    operation_id = "routing_profile_replace",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
+    request_body(content = RoutingProfile, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new profile.", body = RoutingProfileView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/institutions/{institution_id}/routing-profile")]
+pub async fn routing_profile_replace(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Valid<RoutingProfile>,
+) -> Result<web::Json<RoutingProfileView>, Error> {
+    Ok(web::Json(profile_view(
+        service::institutions::profile_replace(&g, &actor, &path, body.0).await?,
+    )))
+}

@@ -1,0 +1,458 @@
+//! Queries on inquiries, referrals, messages, events, idempotency keys and reference counters.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    events, idempotency_keys, inquiries, messages, reference_counters, referrals,
+};
+use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
+use crate::domain::taxonomy::ReferralStatus;
+use crate::error::Error;
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, Error> {
+    serde_json::from_str(s).map_err(|e| Error::internal(format!("stored {what} unreadable: {e}")))
+}
+
+fn parse_enum<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, Error> {
+    s.parse()
+        .map_err(|_| Error::internal(format!("stored {what} `{s}` unknown")))
+}
+
+/// The next number of `year`'s references. The counter row is locked until the transaction
+/// ends, so concurrent submissions get consecutive numbers and a rolled-back one leaves no gap.
+pub fn next_reference_number(conn: &mut DbConn, year: i32) -> Result<i32, Error> {
+    match conn {
+        DbConn::Pg(c) => diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind::<Integer, _>(year)
+        .execute(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_value) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind::<Integer, _>(year)
+        .execute(c)?,
+    };
+    diesel::update(reference_counters::table.find(year))
+        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
+        .execute(conn)?;
+    Ok(reference_counters::table
+        .find(year)
+        .select(reference_counters::last_value)
+        .first(conn)?)
+}
+
+pub fn inquiry_insert(
+    conn: &mut DbConn,
+    inquiry: &Inquiry,
+    tracking_token_hash: &str,
+    routing_decision: &str,
+) -> Result<(), Error> {
+    let d = &inquiry.draft;
+    diesel::insert_into(inquiries::table)
+        .values((
+            inquiries::id.eq(&inquiry.id),
+            inquiries::reference.eq(&inquiry.reference),
+            inquiries::organization.eq(&d.submitter.organization),
+            inquiries::submitter.eq(json(&d.submitter)?),
+            inquiries::inquiry_type.eq(d.inquiry_type.as_str()),
+            inquiries::title.eq(&d.title),
+            inquiries::summary.eq(&d.summary),
+            inquiries::therapeutic_areas.eq(json(&d.therapeutic_areas)?),
+            inquiries::modalities.eq(json(&d.modalities)?),
+            inquiries::stage.eq(d.stage.as_str()),
+            inquiries::preferred_institutions.eq(json(&d.preferred_institutions)?),
+            inquiries::keywords.eq(json(&d.keywords)?),
+            inquiries::tracking_token_hash.eq(tracking_token_hash),
+            inquiries::on_desk.eq(inquiry.on_desk),
+            inquiries::routing_decision.eq(routing_decision),
+            inquiries::created_at.eq(inquiry.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = inquiries)]
+struct InquiryRow {
+    id: String,
+    reference: String,
+    submitter: String,
+    inquiry_type: String,
+    title: String,
+    summary: String,
+    therapeutic_areas: String,
+    modalities: String,
+    stage: String,
+    preferred_institutions: String,
+    keywords: String,
+    on_desk: bool,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<InquiryRow> for Inquiry {
+    type Error = Error;
+    fn try_from(r: InquiryRow) -> Result<Self, Error> {
+        Ok(Inquiry {
+            draft: InquiryDraft {
+                submitter: parse("submitter", &r.submitter)?,
+                inquiry_type: parse_enum("inquiry type", &r.inquiry_type)?,
+                title: r.title,
+                summary: r.summary,
+                therapeutic_areas: parse("therapeutic areas", &r.therapeutic_areas)?,
+                modalities: parse("modalities", &r.modalities)?,
+                stage: parse_enum("stage", &r.stage)?,
+                preferred_institutions: parse("preferences", &r.preferred_institutions)?,
+                keywords: parse("keywords", &r.keywords)?,
+            },
+            id: r.id,
+            reference: r.reference,
+            on_desk: r.on_desk,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// The inquiry and the hash of its tracking token.
+pub fn inquiry_get(conn: &mut DbConn, id: &str) -> Result<Option<(Inquiry, String)>, Error> {
+    let row: Option<(InquiryRow, String)> = inquiries::table
+        .find(id)
+        .select((InquiryRow::as_select(), inquiries::tracking_token_hash))
+        .first(conn)
+        .optional()?;
+    row.map(|(r, h)| Ok((Inquiry::try_from(r)?, h))).transpose()
+}
+
+/// The routing decision stored with an inquiry (JSON).
+pub fn inquiry_decision(conn: &mut DbConn, id: &str) -> Result<String, Error> {
+    Ok(inquiries::table
+        .find(id)
+        .select(inquiries::routing_decision)
+        .first(conn)?)
+}
+
+pub fn inquiry_set_on_desk(conn: &mut DbConn, id: &str, on_desk: bool) -> Result<(), Error> {
+    diesel::update(inquiries::table.find(id))
+        .set(inquiries::on_desk.eq(on_desk))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of the operators' desk, oldest first.
+pub fn desk_list(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Inquiry>, Error> {
+    let mut query = inquiries::table
+        .filter(inquiries::on_desk.eq(true))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(inquiries::id.gt(after.to_owned()));
+    }
+    query
+        .order(inquiries::id)
+        .limit(limit)
+        .select(InquiryRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Inquiry::try_from)
+        .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = referrals)]
+struct ReferralRow {
+    id: String,
+    inquiry_id: String,
+    institution_id: String,
+    contact_id: Option<String>,
+    status: String,
+    reasons: String,
+    score: i32,
+    profile_version: i64,
+    first_response_due_at: NaiveDateTime,
+    first_responded_at: Option<NaiveDateTime>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<ReferralRow> for Referral {
+    type Error = Error;
+    fn try_from(r: ReferralRow) -> Result<Self, Error> {
+        Ok(Referral {
+            status: parse_enum("referral status", &r.status)?,
+            reasons: parse("reasons", &r.reasons)?,
+            id: r.id,
+            inquiry_id: r.inquiry_id,
+            institution_id: r.institution_id,
+            contact_id: r.contact_id,
+            score: r.score,
+            profile_version: r.profile_version,
+            first_response_due_at: r.first_response_due_at,
+            first_responded_at: r.first_responded_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub fn referral_insert(conn: &mut DbConn, r: &Referral) -> Result<(), Error> {
+    diesel::insert_into(referrals::table)
+        .values((
+            referrals::id.eq(&r.id),
+            referrals::inquiry_id.eq(&r.inquiry_id),
+            referrals::institution_id.eq(&r.institution_id),
+            referrals::contact_id.eq(&r.contact_id),
+            referrals::status.eq(r.status.as_str()),
+            referrals::reasons.eq(json(&r.reasons)?),
+            referrals::score.eq(r.score),
+            referrals::profile_version.eq(r.profile_version),
+            referrals::first_response_due_at.eq(r.first_response_due_at),
+            referrals::first_responded_at.eq(r.first_responded_at),
+            referrals::version.eq(r.version),
+            referrals::created_at.eq(r.created_at),
+            referrals::updated_at.eq(r.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The referrals of an inquiry, in creation order.
+pub fn referrals_of_inquiry(conn: &mut DbConn, inquiry_id: &str) -> Result<Vec<Referral>, Error> {
+    referrals::table
+        .filter(referrals::inquiry_id.eq(inquiry_id))
+        .order(referrals::id)
+        .select(ReferralRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Referral::try_from)
+        .collect()
+}
+
+/// Writes a status change, checking the version read: `false` when someone changed it since.
+pub fn referral_set_status(
+    conn: &mut DbConn,
+    r: &Referral,
+    status: ReferralStatus,
+    now: NaiveDateTime,
+) -> Result<bool, Error> {
+    let n = diesel::update(
+        referrals::table
+            .find(&r.id)
+            .filter(referrals::version.eq(r.version)),
+    )
+    .set((
+        referrals::status.eq(status.as_str()),
+        referrals::version.eq(r.version + 1),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Open referrals per contact: the load routing balances.
+pub fn open_referrals_per_contact(conn: &mut DbConn) -> Result<HashMap<String, u32>, Error> {
+    let open: Vec<&str> = ReferralStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let rows: Vec<(Option<String>, i64)> = referrals::table
+        .filter(referrals::status.eq_any(open))
+        .filter(referrals::contact_id.is_not_null())
+        .group_by(referrals::contact_id)
+        .select((referrals::contact_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, n)| c.map(|c| (c, n.clamp(0, i64::from(u32::MAX)) as u32)))
+        .collect())
+}
+
+pub fn message_insert(conn: &mut DbConn, m: &Message) -> Result<(), Error> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::id.eq(&m.id),
+            messages::referral_id.eq(&m.referral_id),
+            messages::author.eq(match m.author {
+                Author::Submitter => "submitter",
+                Author::Staff => "staff",
+            }),
+            messages::author_user_id.eq(&m.author_user_id),
+            messages::visibility.eq(match m.visibility {
+                Visibility::External => "external",
+                Visibility::Internal => "internal",
+            }),
+            messages::body.eq(&m.body),
+            messages::created_at.eq(m.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Messages of the given referrals, oldest first; only external ones when `external_only`.
+pub fn messages_of(
+    conn: &mut DbConn,
+    referral_ids: &[String],
+    external_only: bool,
+) -> Result<Vec<Message>, Error> {
+    let mut query = messages::table
+        .filter(messages::referral_id.eq_any(referral_ids))
+        .into_boxed();
+    if external_only {
+        query = query.filter(messages::visibility.eq("external"));
+    }
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        NaiveDateTime,
+    )> = query
+        .order((messages::created_at, messages::id))
+        .select((
+            messages::id,
+            messages::referral_id,
+            messages::author,
+            messages::author_user_id,
+            messages::visibility,
+            messages::body,
+            messages::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(id, referral_id, author, author_user_id, visibility, body, created_at)| {
+                Ok(Message {
+                    id,
+                    referral_id,
+                    author: if author == "submitter" {
+                        Author::Submitter
+                    } else {
+                        Author::Staff
+                    },
+                    author_user_id,
+                    visibility: if visibility == "external" {
+                        Visibility::External
+                    } else {
+                        Visibility::Internal
+                    },
+                    body,
+                    created_at,
+                })
+            },
+        )
+        .collect()
+}
+
+/// One audit record. Events are only ever inserted.
+pub struct Event<'a> {
+    pub inquiry_id: Option<&'a str>,
+    pub referral_id: Option<&'a str>,
+    pub institution_id: Option<&'a str>,
+    /// `submitter`, `user` or `system`.
+    pub actor_kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub action: &'a str,
+    pub from_value: Option<&'a str>,
+    pub to_value: Option<&'a str>,
+    pub at: NaiveDateTime,
+}
+
+pub fn event_insert(conn: &mut DbConn, e: Event<'_>) -> Result<(), Error> {
+    diesel::insert_into(events::table)
+        .values((
+            events::id.eq(crate::service::new_id()),
+            events::inquiry_id.eq(e.inquiry_id),
+            events::referral_id.eq(e.referral_id),
+            events::institution_id.eq(e.institution_id),
+            events::actor_kind.eq(e.actor_kind),
+            events::actor_id.eq(e.actor_id),
+            events::action.eq(e.action),
+            events::from_value.eq(e.from_value),
+            events::to_value.eq(e.to_value),
+            events::created_at.eq(e.at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Actions recorded for an inquiry, oldest first (for tests and, later, the audit endpoint).
+pub fn event_actions(conn: &mut DbConn, inquiry_id: &str) -> Result<Vec<String>, Error> {
+    Ok(events::table
+        .filter(events::inquiry_id.eq(inquiry_id))
+        .order((events::created_at, events::id))
+        .select(events::action)
+        .load(conn)?)
+}
+
+pub struct IdempotencyRecord {
+    pub request_hash: String,
+    pub inquiry_id: String,
+    pub response_body: String,
+}
+
+pub fn idempotency_get(
+    conn: &mut DbConn,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<Option<IdempotencyRecord>, Error> {
+    let row: Option<(String, String, String)> = idempotency_keys::table
+        .find(key)
+        .filter(idempotency_keys::expires_at.gt(now))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::inquiry_id,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(request_hash, inquiry_id, response_body)| IdempotencyRecord {
+            request_hash,
+            inquiry_id,
+            response_body,
+        },
+    ))
+}
+
+/// Stores a key; an expired record under the same key is replaced.
+pub fn idempotency_insert(
+    conn: &mut DbConn,
+    key: &str,
+    record: &IdempotencyRecord,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::delete(
+        idempotency_keys::table
+            .find(key)
+            .filter(idempotency_keys::expires_at.le(now)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(&record.request_hash),
+            idempotency_keys::inquiry_id.eq(&record.inquiry_id),
+            idempotency_keys::response_body.eq(&record.response_body),
+            idempotency_keys::created_at.eq(now),
+            idempotency_keys::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

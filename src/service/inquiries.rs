@@ -1,0 +1,687 @@
+//! Intake and the submitter's side: submitting (idempotent, rate-limited, one transaction),
+//! previewing the routing, following an inquiry with its tracking token, answering, withdrawing;
+//! and the operators' desk.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::auth::{random_secret, secret_hash};
+use crate::db::{self, DbConn, inquiries as store, institutions, throttles};
+use crate::domain::account::Actor;
+use crate::domain::calendar;
+use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
+use crate::domain::institution::Institution;
+use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutcome, route};
+use crate::domain::taxonomy::ReferralStatus;
+use crate::error::Error;
+use crate::service::authz::operator_only;
+use crate::service::{Guichet, Page, known_uuid, new_id};
+
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_TTL_HOURS: i64 = 24;
+
+/// What a submission answers (and what a replay answers again).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Submission {
+    pub inquiry_id: String,
+    pub reference: String,
+    pub on_desk: bool,
+    pub desk_reason: Option<String>,
+    pub referrals: Vec<SubmittedReferral>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubmittedReferral {
+    pub id: String,
+    pub institution_id: String,
+    pub institution_name: String,
+    pub status: ReferralStatus,
+    pub first_response_due_at: chrono::NaiveDateTime,
+    pub reasons: Vec<String>,
+}
+
+/// The outcome of `inquiry_submit`.
+pub struct Submitted {
+    pub submission: Submission,
+    /// Shown once; stored only as a hash.
+    pub tracking_token: String,
+    /// True when this answers a retry of an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// The institutions as routing sees them, with each one's SLA.
+fn routing_candidates(
+    conn: &mut DbConn,
+) -> Result<(Vec<InstitutionCandidate>, HashMap<String, Institution>), Error> {
+    let all = institutions::institution_list(conn)?;
+    let loads = store::open_referrals_per_contact(conn)?;
+    let mut candidates = Vec::new();
+    for inst in &all {
+        let contacts = institutions::contact_list(conn, &inst.id, None, i64::MAX)?;
+        candidates.push(InstitutionCandidate {
+            id: inst.id.clone(),
+            name: inst.name.clone(),
+            profile: inst.profile.clone(),
+            profile_version: inst.profile_version,
+            contacts: contacts
+                .into_iter()
+                .map(|c| ContactCandidate {
+                    open_referrals: loads.get(&c.id).copied().unwrap_or(0),
+                    id: c.id,
+                    name: c.name,
+                    active: c.active,
+                    expertise: c.expertise,
+                })
+                .collect(),
+        });
+    }
+    Ok((
+        candidates,
+        all.into_iter().map(|i| (i.id.clone(), i)).collect(),
+    ))
+}
+
+/// Preferred institutions must exist.
+fn check_preferences(
+    draft: &InquiryDraft,
+    known: &HashMap<String, Institution>,
+) -> Result<(), Error> {
+    let errors: Vec<_> = draft
+        .preferred_institutions
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !known.contains_key(*id))
+        .map(|(i, id)| {
+            crate::error::FieldError::new(
+                format!("/preferred_institutions/{i}"),
+                "unknown_institution",
+                format!("no institution has the id `{id}`"),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// `POST /v1/routing/preview`: the same routing function, on an unsaved inquiry.
+pub async fn routing_preview(g: &Guichet, draft: InquiryDraft) -> Result<RoutingOutcome, Error> {
+    let (candidates, known) = g.db.run(routing_candidates).await?;
+    check_preferences(&draft, &known)?;
+    Ok(route(&draft.routing_input(), &candidates))
+}
+
+/// The tracking token of an inquiry submitted with an idempotency key is derived from it, so
+/// that a replay can show it again without it ever being stored.
+fn derived_token(g: &Guichet, inquiry_id: &str, key: &str) -> Result<String, Error> {
+    use base64::Engine;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(g.tracking_key.as_slice()).map_err(Error::internal)?;
+    mac.update(b"tracking-token:");
+    mac.update(inquiry_id.as_bytes());
+    mac.update(b":");
+    mac.update(key.as_bytes());
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+enum TxOutcome {
+    Created(Submission),
+    Replay(store::IdempotencyRecord),
+}
+
+/// `POST /v1/inquiries`.
+pub async fn inquiry_submit(
+    g: &Guichet,
+    draft: InquiryDraft,
+    idempotency_key: Option<String>,
+    client: &str,
+) -> Result<Submitted, Error> {
+    let per_minute = g.limits.submissions_per_minute;
+    let key = format!("submit:address:{client}");
+    let wait =
+        g.db.run(move |conn| {
+            let window = Duration::seconds(60);
+            throttles::throttle_hit(conn, &key, db::now(), window, per_minute + 1, window)
+        })
+        .await?;
+    if let Some(retry_after) = wait {
+        return Err(Error::TooManyRequests { retry_after });
+    }
+
+    let request_hash = secret_hash(&serde_json::to_string(&draft).map_err(Error::internal)?);
+    let idem_key = idempotency_key.map(|k| format!("inquiry:{k}"));
+    if let Some(k) = &idem_key {
+        let k = k.clone();
+        let existing =
+            g.db.run(move |conn| store::idempotency_get(conn, &k, db::now()))
+                .await?;
+        if let Some(record) = existing {
+            return replay(g, record, &request_hash, idem_key.as_deref());
+        }
+    }
+
+    let inquiry_id = new_id();
+    let tracking_token = match &idem_key {
+        Some(k) => derived_token(g, &inquiry_id, k)?,
+        None => random_secret(),
+    };
+    let token_hash = secret_hash(&tracking_token);
+    let tx_key = idem_key.clone();
+    let tx_hash = request_hash.clone();
+    let result =
+        g.db.transaction(move |conn| {
+            let now = db::now();
+            if let Some(k) = &tx_key {
+                if let Some(record) = store::idempotency_get(conn, k, now)? {
+                    return Ok(TxOutcome::Replay(record));
+                }
+            }
+            let (candidates, known) = routing_candidates(conn)?;
+            check_preferences(&draft, &known)?;
+            let outcome = route(&draft.routing_input(), &candidates);
+            let year = Utc::now().year();
+            let number = store::next_reference_number(conn, year)?;
+            let inquiry = Inquiry {
+                id: inquiry_id.clone(),
+                reference: crate::domain::inquiry::reference(year, number),
+                draft,
+                on_desk: outcome.to_desk,
+                created_at: now,
+            };
+            let decision = serde_json::to_string(&outcome).map_err(Error::internal)?;
+            store::inquiry_insert(conn, &inquiry, &token_hash, &decision)?;
+            store::event_insert(
+                conn,
+                store::Event {
+                    inquiry_id: Some(&inquiry.id),
+                    referral_id: None,
+                    institution_id: None,
+                    actor_kind: "submitter",
+                    actor_id: None,
+                    action: "inquiry_submitted",
+                    from_value: None,
+                    to_value: Some(&inquiry.reference),
+                    at: now,
+                },
+            )?;
+            let referrals = create_referrals(conn, &inquiry, &outcome, &known, now, None)?;
+            if outcome.to_desk {
+                store::event_insert(
+                    conn,
+                    store::Event {
+                        inquiry_id: Some(&inquiry.id),
+                        referral_id: None,
+                        institution_id: None,
+                        actor_kind: "system",
+                        actor_id: None,
+                        action: "sent_to_desk",
+                        from_value: None,
+                        to_value: outcome.desk_reason.as_deref(),
+                        at: now,
+                    },
+                )?;
+            }
+            let submission = Submission {
+                inquiry_id: inquiry.id.clone(),
+                reference: inquiry.reference.clone(),
+                on_desk: outcome.to_desk,
+                desk_reason: outcome.desk_reason.clone(),
+                referrals,
+            };
+            if let Some(k) = &tx_key {
+                let record = store::IdempotencyRecord {
+                    request_hash: tx_hash,
+                    inquiry_id: inquiry.id.clone(),
+                    response_body: serde_json::to_string(&submission).map_err(Error::internal)?,
+                };
+                let expires = now + Duration::hours(IDEMPOTENCY_TTL_HOURS);
+                store::idempotency_insert(conn, k, &record, now, expires).map_err(|e| match e {
+                    Error::Conflict { .. } => {
+                        Error::conflict("idempotency_race", "concurrent retry")
+                    }
+                    other => other,
+                })?;
+            }
+            Ok(TxOutcome::Created(submission))
+        })
+        .await;
+    match result {
+        Ok(TxOutcome::Created(submission)) => {
+            tracing::info!(inquiry.id = %submission.inquiry_id, inquiry.reference = %submission.reference, referrals = submission.referrals.len(), "inquiry submitted");
+            Ok(Submitted {
+                submission,
+                tracking_token,
+                replayed: false,
+            })
+        }
+        Ok(TxOutcome::Replay(record)) => replay(g, record, &request_hash, idem_key.as_deref()),
+        // Another request with the same key committed first: answer what it answered.
+        Err(Error::Conflict {
+            code: "idempotency_race",
+            ..
+        }) => {
+            let k = idem_key.clone().unwrap_or_default();
+            let record =
+                g.db.run(move |conn| store::idempotency_get(conn, &k, db::now()))
+                    .await?
+                    .ok_or_else(|| Error::internal("idempotency record vanished"))?;
+            replay(g, record, &request_hash, idem_key.as_deref())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn replay(
+    g: &Guichet,
+    record: store::IdempotencyRecord,
+    request_hash: &str,
+    key: Option<&str>,
+) -> Result<Submitted, Error> {
+    if record.request_hash != request_hash {
+        return Err(Error::validation_one(
+            "",
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another body; use a new key for a new inquiry",
+        ));
+    }
+    let submission: Submission =
+        serde_json::from_str(&record.response_body).map_err(Error::internal)?;
+    Ok(Submitted {
+        tracking_token: derived_token(g, &record.inquiry_id, key.unwrap_or_default())?,
+        submission,
+        replayed: true,
+    })
+}
+
+/// Creates the referrals of a routing outcome; `routed_by` is the operator routing by hand.
+fn create_referrals(
+    conn: &mut DbConn,
+    inquiry: &Inquiry,
+    outcome: &RoutingOutcome,
+    known: &HashMap<String, Institution>,
+    now: chrono::NaiveDateTime,
+    routed_by: Option<&str>,
+) -> Result<Vec<SubmittedReferral>, Error> {
+    let mut out = Vec::new();
+    for sel in &outcome.selected {
+        let sla = known
+            .get(&sel.institution_id)
+            .map_or(10, |i| i.sla_business_days.max(1) as u32);
+        let reasons = match routed_by {
+            Some(_) => vec!["Routed by hand by the Guichet operators.".to_owned()],
+            None => sel.reasons.clone(),
+        };
+        let referral = Referral {
+            id: new_id(),
+            inquiry_id: inquiry.id.clone(),
+            institution_id: sel.institution_id.clone(),
+            contact_id: sel.contact.as_ref().map(|c| c.contact_id.clone()),
+            status: ReferralStatus::New,
+            reasons,
+            score: i32::from(sel.score),
+            profile_version: sel.profile_version,
+            first_response_due_at: calendar::due_at(now, sla),
+            first_responded_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store::referral_insert(conn, &referral)?;
+        store::event_insert(
+            conn,
+            store::Event {
+                inquiry_id: Some(&inquiry.id),
+                referral_id: Some(&referral.id),
+                institution_id: Some(&referral.institution_id),
+                actor_kind: if routed_by.is_some() {
+                    "user"
+                } else {
+                    "system"
+                },
+                actor_id: routed_by,
+                action: "referral_routed",
+                from_value: None,
+                to_value: referral.contact_id.as_deref(),
+                at: now,
+            },
+        )?;
+        out.push(SubmittedReferral {
+            id: referral.id,
+            institution_id: sel.institution_id.clone(),
+            institution_name: sel.institution_name.clone(),
+            status: referral.status,
+            first_response_due_at: referral.first_response_due_at,
+            reasons: referral.reasons,
+        });
+    }
+    Ok(out)
+}
+
+/// Everything the submitter (or an operator) sees of an inquiry.
+#[derive(Debug, Clone)]
+pub struct InquiryDetail {
+    pub inquiry: Inquiry,
+    pub referrals: Vec<Referral>,
+    /// External messages only.
+    pub messages: Vec<Message>,
+    pub institution_names: HashMap<String, String>,
+    pub desk_reason: Option<String>,
+}
+
+fn load_detail(conn: &mut DbConn, inquiry: Inquiry) -> Result<InquiryDetail, Error> {
+    let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
+    let ids: Vec<String> = referrals.iter().map(|r| r.id.clone()).collect();
+    let messages = store::messages_of(conn, &ids, true)?;
+    let institution_names = institutions::institution_list(conn)?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    let desk_reason = if inquiry.on_desk {
+        let decision: RoutingOutcome =
+            serde_json::from_str(&store::inquiry_decision(conn, &inquiry.id)?)
+                .map_err(Error::internal)?;
+        decision.desk_reason
+    } else {
+        None
+    };
+    Ok(InquiryDetail {
+        inquiry,
+        referrals,
+        messages,
+        institution_names,
+        desk_reason,
+    })
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Finds the inquiry a tracking token opens. A wrong token, a missing one and a missing
+/// inquiry are the same 404; failed look-ups per address are throttled.
+fn open_with_token(
+    conn: &mut DbConn,
+    g: &crate::service::Limits,
+    id: &str,
+    token: Option<&str>,
+    client: &str,
+) -> Result<Inquiry, Error> {
+    let key = format!("tracking:address:{client}");
+    let now = db::now();
+    if let Some(retry_after) = throttles::throttle_blocked(conn, &key, now)? {
+        return Err(Error::TooManyRequests { retry_after });
+    }
+    let found = match (known_uuid(id, "inquiry"), token) {
+        (Ok(()), Some(token)) => store::inquiry_get(conn, id)?
+            .filter(|(_, hash)| constant_time_eq(hash, &secret_hash(token)))
+            .map(|(inquiry, _)| inquiry),
+        _ => None,
+    };
+    match found {
+        Some(inquiry) => Ok(inquiry),
+        None => {
+            let window = Duration::seconds(600);
+            throttles::throttle_hit(
+                conn,
+                &key,
+                now,
+                window,
+                g.tracking_failures_per_address,
+                window,
+            )?;
+            Err(Error::NotFound {
+                resource: "inquiry",
+            })
+        }
+    }
+}
+
+/// `GET /v1/inquiries/{id}` with `X-Tracking-Token`.
+pub async fn inquiry_track(
+    g: &Guichet,
+    id: &str,
+    token: Option<String>,
+    client: &str,
+) -> Result<InquiryDetail, Error> {
+    let (id, client, limits) = (id.to_owned(), client.to_owned(), g.limits.clone());
+    g.db.run(move |conn| {
+        let inquiry = open_with_token(conn, &limits, &id, token.as_deref(), &client)?;
+        load_detail(conn, inquiry)
+    })
+    .await
+}
+
+/// `POST /v1/inquiries/{id}/referrals/{referral_id}/messages`: the submitter answers one
+/// institution. An answer to a request for information puts the referral back in review.
+pub async fn submitter_message(
+    g: &Guichet,
+    id: &str,
+    referral_id: &str,
+    token: Option<String>,
+    client: &str,
+    body: String,
+) -> Result<Message, Error> {
+    let (id, referral_id, client, limits) = (
+        id.to_owned(),
+        referral_id.to_owned(),
+        client.to_owned(),
+        g.limits.clone(),
+    );
+    // The look-up (and its throttle) commits on its own; the change is one transaction.
+    let inquiry = {
+        let (id, client) = (id.clone(), client.clone());
+        g.db.run(move |conn| open_with_token(conn, &limits, &id, token.as_deref(), &client))
+            .await?
+    };
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let referral = store::referrals_of_inquiry(conn, &inquiry.id)?
+            .into_iter()
+            .find(|r| r.id == referral_id)
+            .ok_or(Error::NotFound {
+                resource: "referral",
+            })?;
+        if !referral.status.is_open() {
+            return Err(Error::conflict(
+                "referral_closed",
+                format!(
+                    "This referral is {}: it takes no more messages.",
+                    referral.status
+                ),
+            ));
+        }
+        let message = Message {
+            id: new_id(),
+            referral_id: referral.id.clone(),
+            author: Author::Submitter,
+            author_user_id: None,
+            visibility: Visibility::External,
+            body,
+            created_at: now,
+        };
+        store::message_insert(conn, &message)?;
+        store::event_insert(
+            conn,
+            store::Event {
+                inquiry_id: Some(&inquiry.id),
+                referral_id: Some(&referral.id),
+                institution_id: Some(&referral.institution_id),
+                actor_kind: "submitter",
+                actor_id: None,
+                action: "message_posted",
+                from_value: None,
+                to_value: Some("external"),
+                at: now,
+            },
+        )?;
+        if referral.status == ReferralStatus::InfoRequested {
+            if !store::referral_set_status(conn, &referral, ReferralStatus::InReview, now)? {
+                return Err(Error::PreconditionFailed);
+            }
+            store::event_insert(
+                conn,
+                store::Event {
+                    inquiry_id: Some(&inquiry.id),
+                    referral_id: Some(&referral.id),
+                    institution_id: Some(&referral.institution_id),
+                    actor_kind: "submitter",
+                    actor_id: None,
+                    action: "status_changed",
+                    from_value: Some(ReferralStatus::InfoRequested.as_str()),
+                    to_value: Some(ReferralStatus::InReview.as_str()),
+                    at: now,
+                },
+            )?;
+        }
+        Ok(message)
+    })
+    .await
+}
+
+/// `POST /v1/inquiries/{id}/withdraw`: every open referral becomes `withdrawn`.
+pub async fn inquiry_withdraw(
+    g: &Guichet,
+    id: &str,
+    token: Option<String>,
+    client: &str,
+) -> Result<InquiryDetail, Error> {
+    let (id, client, limits) = (id.to_owned(), client.to_owned(), g.limits.clone());
+    let inquiry = {
+        let id = id.clone();
+        g.db.run(move |conn| open_with_token(conn, &limits, &id, token.as_deref(), &client))
+            .await?
+    };
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
+        let open: Vec<&Referral> = referrals.iter().filter(|r| r.status.is_open()).collect();
+        if open.is_empty() && !inquiry.on_desk {
+            return Err(Error::conflict(
+                "nothing_to_withdraw",
+                "Every referral of this inquiry is already closed.",
+            ));
+        }
+        for r in open {
+            if !store::referral_set_status(conn, r, ReferralStatus::Withdrawn, now)? {
+                return Err(Error::PreconditionFailed);
+            }
+            store::event_insert(
+                conn,
+                store::Event {
+                    inquiry_id: Some(&inquiry.id),
+                    referral_id: Some(&r.id),
+                    institution_id: Some(&r.institution_id),
+                    actor_kind: "submitter",
+                    actor_id: None,
+                    action: "status_changed",
+                    from_value: Some(r.status.as_str()),
+                    to_value: Some(ReferralStatus::Withdrawn.as_str()),
+                    at: now,
+                },
+            )?;
+        }
+        if inquiry.on_desk {
+            store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
+            store::event_insert(
+                conn,
+                store::Event {
+                    inquiry_id: Some(&inquiry.id),
+                    referral_id: None,
+                    institution_id: None,
+                    actor_kind: "submitter",
+                    actor_id: None,
+                    action: "withdrawn_from_desk",
+                    from_value: None,
+                    to_value: None,
+                    at: now,
+                },
+            )?;
+        }
+        let inquiry = store::inquiry_get(conn, &inquiry.id)?
+            .map(|(i, _)| i)
+            .ok_or(Error::NotFound {
+                resource: "inquiry",
+            })?;
+        load_detail(conn, inquiry)
+    })
+    .await
+}
+
+/// `GET /v1/desk`: inquiries no rule could route, for operators.
+pub async fn desk_list(
+    g: &Guichet,
+    actor: &Actor,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<Inquiry>, Error> {
+    operator_only(actor)?;
+    g.db.run(move |conn| {
+        let rows = store::desk_list(conn, after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |i| i.id.clone()))
+    })
+    .await
+}
+
+/// `POST /v1/inquiries/{id}/routing`: an operator routes an inquiry by hand to the given
+/// institutions (whatever their profiles say); the contact is chosen as usual.
+pub async fn inquiry_route_manually(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    institution_ids: Vec<String>,
+) -> Result<InquiryDetail, Error> {
+    operator_only(actor)?;
+    known_uuid(id, "inquiry")?;
+    let (id, operator) = (id.to_owned(), actor.user_id.clone());
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let inquiry = store::inquiry_get(conn, &id)?
+            .map(|(i, _)| i)
+            .ok_or(Error::NotFound {
+                resource: "inquiry",
+            })?;
+        let (mut candidates, known) = routing_candidates(conn)?;
+        let mut draft = inquiry.draft.clone();
+        draft.preferred_institutions = institution_ids.clone();
+        check_preferences(&draft, &known)?;
+        let existing: Vec<String> = store::referrals_of_inquiry(conn, &inquiry.id)?
+            .into_iter()
+            .map(|r| r.institution_id)
+            .collect();
+        if let Some(dup) = institution_ids.iter().find(|i| existing.contains(i)) {
+            return Err(Error::conflict(
+                "already_referred",
+                format!("This inquiry already has a referral at `{dup}`."),
+            ));
+        }
+        // The operator's choice overrides the profiles' accepted types and thresholds.
+        for c in &mut candidates {
+            if !c
+                .profile
+                .accepted_inquiry_types
+                .contains(&draft.inquiry_type)
+            {
+                c.profile.accepted_inquiry_types.push(draft.inquiry_type);
+            }
+        }
+        let outcome = route(&draft.routing_input(), &candidates);
+        create_referrals(conn, &inquiry, &outcome, &known, now, Some(&operator))?;
+        store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
+        let inquiry = Inquiry {
+            on_desk: false,
+            ..inquiry
+        };
+        load_detail(conn, inquiry)
+    })
+    .await
+}

@@ -1,0 +1,687 @@
+//! Intake, routing, tracking, idempotency, the desk and routing profiles.
+
+use std::collections::BTreeSet;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use guichet::domain::taxonomy::Role;
+use guichet::service::Limits;
+
+use crate::support::TestApp;
+
+fn radioligand_trial() -> Value {
+    json!({
+        "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"},
+        "inquiry_type": "clinical_trial",
+        "title": "Phase 1 trial site for a PSMA-targeted radioligand",
+        "summary": "First-in-human trial of a lutetium-177 PSMA radioligand in metastatic castration-resistant prostate cancer.",
+        "therapeutic_areas": ["prostate"],
+        "modalities": ["radiopharmaceutical"],
+        "stage": "phase_1",
+        "keywords": ["PSMA"],
+        "non_confidential": true
+    })
+}
+
+fn institutions_of(body: &Value) -> BTreeSet<String> {
+    body["referrals"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| r["institution"]["id"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn a_submission_fans_out_into_explained_referrals() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["id"].as_str().unwrap();
+    assert_eq!(res.header("location"), Some(format!("/v1/inquiries/{id}")));
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(res.body["reference"], format!("GU-{year}-000001"));
+    assert_eq!(res.body["status"], "submitted");
+    let institutions = institutions_of(&res.body);
+    assert!(institutions.contains("gustave-roussy"), "{institutions:?}");
+    assert!(
+        !institutions.contains("pasteur"),
+        "Pasteur does not place clinical trials"
+    );
+    for r in res.body["referrals"].as_array().unwrap() {
+        assert_eq!(r["status"], "new");
+        assert!(!r["reasons"].as_array().unwrap().is_empty());
+        assert!(r["first_response_due_at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(res.body["tracking_token"].as_str().unwrap().len() >= 40);
+    let second = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(second.body["reference"], format!("GU-{year}-000002"));
+}
+
+#[actix_web::test]
+async fn the_submitter_follows_with_the_token_and_a_guess_looks_missing() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let got = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["reference"], res.body["reference"]);
+    assert_eq!(
+        got.body["submitter"]["email"],
+        "anna.keller@helios-tx.example"
+    );
+    assert_eq!(institutions_of(&got.body), institutions_of(&res.body));
+    let text = got.body.to_string();
+    assert!(
+        !text.contains("contact_id") && !text.contains("score"),
+        "no staff data: {text}"
+    );
+
+    let wrong = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", "guessed-token")
+        .send()
+        .await;
+    let missing_token = app.get(&format!("/v1/inquiries/{id}")).send().await;
+    let missing_inquiry = app
+        .get("/v1/inquiries/01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f")
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    for r in [&wrong, &missing_token, &missing_inquiry] {
+        r.assert_problem(404, "not_found");
+        assert_eq!(r.body["detail"], wrong.body["detail"]);
+    }
+}
+
+#[actix_web::test]
+async fn guessing_tokens_is_throttled() {
+    let app = TestApp::with_limits(Limits {
+        tracking_failures_per_address: 3,
+        ..Limits::default()
+    })
+    .await;
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        app.get(&format!("/v1/inquiries/{id}"))
+            .header("X-Tracking-Token", "guess")
+            .send()
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let res = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", "guess")
+        .send()
+        .await;
+    res.assert_problem(429, "too_many_requests");
+    assert!(res.header("retry-after").is_some());
+}
+
+#[actix_web::test]
+async fn every_wrong_field_of_a_submission_is_reported() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/inquiries")
+        .json(json!({
+            "submitter": {"organization": "", "organization_type": "bank", "name": "A", "email": "nope", "country": "France"},
+            "inquiry_type": "partnership",
+            "title": "t".repeat(201),
+            "summary": "s".repeat(5001),
+            "therapeutic_areas": [],
+            "modalities": ["adc", "adc"],
+            "keywords": ["a","b","c","d","e","f","g","h","i","j","k"],
+            "non_confidential": false,
+            "budget": 10
+        }))
+        .send()
+        .await;
+    res.assert_problem(422, "validation_failed");
+    let errors = res.field_errors();
+    for expected in [
+        ("/budget", "unknown_field"),
+        ("/inquiry_type", "invalid_enum"),
+        ("/keywords", "too_many"),
+        ("/modalities/1", "duplicate"),
+        ("/non_confidential", "must_be_true"),
+        ("/stage", "required"),
+        ("/submitter/country", "too_long"),
+        ("/submitter/email", "invalid_email"),
+        ("/submitter/organization", "required"),
+        ("/submitter/organization_type", "invalid_enum"),
+        ("/summary", "too_long"),
+        ("/therapeutic_areas", "required"),
+        ("/title", "too_long"),
+    ] {
+        assert!(
+            errors.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} missing from {errors:?}"
+        );
+    }
+    let res = app.post("/v1/inquiries").json(json!({})).send().await;
+    let pointers: BTreeSet<String> = res.field_errors().into_iter().map(|(p, _)| p).collect();
+    for p in [
+        "/submitter",
+        "/inquiry_type",
+        "/title",
+        "/summary",
+        "/therapeutic_areas",
+        "/stage",
+        "/non_confidential",
+    ] {
+        assert!(pointers.contains(p), "{p} not reported: {pointers:?}");
+    }
+    let mut body = radioligand_trial();
+    body["submitter"]["country"] = json!("XX");
+    body["preferred_institutions"] = json!(["mayo"]);
+    body["therapeutic_areas"] = json!([
+        "breast",
+        "lung",
+        "prostate",
+        "sarcoma",
+        "thyroid_endocrine",
+        "pediatric"
+    ]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(
+        res.field_errors(),
+        vec![
+            ("/submitter/country".into(), "invalid_country".into()),
+            ("/therapeutic_areas".into(), "too_many".into()),
+        ]
+    );
+    let mut body = radioligand_trial();
+    body["preferred_institutions"] = json!(["curie", "mayo"]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(
+        res.field_errors(),
+        vec![(
+            "/preferred_institutions/1".into(),
+            "unknown_institution".into()
+        )]
+    );
+}
+
+#[actix_web::test]
+async fn a_retry_with_the_same_key_replays_the_first_response() {
+    let app = TestApp::new().await;
+    let first = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "retry-1")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "retry-1")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(
+        again.body, first.body,
+        "same id, reference, referrals and token"
+    );
+    let token = first.body["tracking_token"].as_str().unwrap();
+    let id = first.body["id"].as_str().unwrap();
+    let got = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", token)
+        .send()
+        .await;
+    assert_eq!(got.status, 200);
+
+    let mut other = radioligand_trial();
+    other["title"] = json!("Another trial");
+    let res = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "retry-1")
+        .json(other)
+        .send()
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(
+        res.field_errors(),
+        vec![("".into(), "idempotency_key_reused".into())]
+    );
+}
+
+#[actix_web::test]
+async fn twenty_concurrent_identical_submissions_make_one_inquiry() {
+    let app = TestApp::new().await;
+    let requests = (0..20).map(|_| {
+        app.post("/v1/inquiries")
+            .header("Idempotency-Key", "burst-7")
+            .json(radioligand_trial())
+            .send()
+    });
+    let responses = join_all(requests).await;
+    let ids: BTreeSet<String> = responses
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let tokens: BTreeSet<&str> = responses
+        .iter()
+        .map(|r| r.body["tracking_token"].as_str().unwrap())
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    // No reference number was consumed by the losers.
+    let next = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert!(
+        next.body["reference"]
+            .as_str()
+            .unwrap()
+            .ends_with("-000002"),
+        "{}",
+        next.body
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_submissions_get_distinct_sequential_references() {
+    let app = TestApp::new().await;
+    let responses =
+        join_all((0..10).map(|_| app.post("/v1/inquiries").json(radioligand_trial()).send())).await;
+    let mut numbers: Vec<u32> = responses
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["reference"]
+                .as_str()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=10).collect::<Vec<u32>>());
+}
+
+#[actix_web::test]
+async fn anonymous_submissions_are_rate_limited_per_address() {
+    let app = TestApp::with_limits(Limits {
+        submissions_per_minute: 2,
+        ..Limits::default()
+    })
+    .await;
+    for _ in 0..2 {
+        let res = app
+            .post("/v1/inquiries")
+            .peer("203.0.113.9:555")
+            .json(radioligand_trial())
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let res = app
+        .post("/v1/inquiries")
+        .peer("203.0.113.9:555")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    res.assert_problem(429, "too_many_requests");
+    let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    let other = app
+        .post("/v1/inquiries")
+        .peer("203.0.113.10:555")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(other.status, 201);
+}
+
+#[actix_web::test]
+async fn the_preview_matches_the_real_routing() {
+    let app = TestApp::new().await;
+    for (inquiry_type, areas, modalities, stage) in [
+        (
+            "clinical_trial",
+            json!(["prostate"]),
+            json!(["radiopharmaceutical"]),
+            "phase_1",
+        ),
+        (
+            "licensing",
+            json!(["pediatric"]),
+            json!(["cell_therapy"]),
+            "preclinical",
+        ),
+        (
+            "data_access",
+            json!(["colorectal"]),
+            json!(["microbiome"]),
+            "not_applicable",
+        ),
+    ] {
+        let preview = app
+            .post("/v1/routing/preview")
+            .json(json!({"inquiry_type": inquiry_type, "therapeutic_areas": areas, "modalities": modalities, "stage": stage}))
+            .send()
+            .await;
+        assert_eq!(preview.status, 200, "{}", preview.body);
+        let mut body = radioligand_trial();
+        body["inquiry_type"] = json!(inquiry_type);
+        body["therapeutic_areas"] = areas.clone();
+        body["modalities"] = modalities.clone();
+        body["stage"] = json!(stage);
+        let real = app.post("/v1/inquiries").json(body).send().await;
+        let previewed: Vec<(Value, Value)> = preview.body["selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["institution"]["id"].clone(), s["reasons"].clone()))
+            .collect();
+        let routed: Vec<(Value, Value)> = real.body["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["institution"]["id"].clone(), r["reasons"].clone()))
+            .collect();
+        assert_eq!(previewed, routed, "{inquiry_type}");
+        let all = preview.body["selected"].as_array().unwrap().len()
+            + preview.body["not_selected"].as_array().unwrap().len();
+        assert_eq!(all, 4, "every institution is explained");
+    }
+}
+
+#[actix_web::test]
+async fn an_inquiry_nobody_takes_waits_on_the_desk_until_an_operator_routes_it() {
+    let app = TestApp::new().await;
+    let mut body = radioligand_trial();
+    body["inquiry_type"] = json!("other");
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["status"], "on_desk");
+    assert!(
+        res.body["desk_reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert_eq!(res.body["referrals"], json!([]));
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+
+    let op = app.operator().await;
+    let desk = app.get("/v1/desk").token(&op).send().await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    assert_eq!(desk.body["items"][0]["id"], id.as_str());
+    let triager = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    app.get("/v1/desk")
+        .token(&triager)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+
+    let routed = app
+        .post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&op)
+        .json(json!({"institutions": ["curie"]}))
+        .send()
+        .await;
+    assert_eq!(routed.status, 200, "{}", routed.body);
+    assert_eq!(
+        institutions_of(&routed.body),
+        BTreeSet::from(["curie".to_owned()])
+    );
+    let again = app
+        .post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&op)
+        .json(json!({"institutions": ["curie"]}))
+        .send()
+        .await;
+    again.assert_problem(409, "already_referred");
+    let desk = app.get("/v1/desk").token(&op).send().await;
+    assert_eq!(desk.body["items"], json!([]));
+    let seen = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(seen.body["status"], "submitted");
+    assert_eq!(
+        seen.body["referrals"][0]["institution"]["name"],
+        "Institut Curie"
+    );
+}
+
+#[actix_web::test]
+async fn the_submitter_answers_and_withdraws() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let referral = res.body["referrals"][0]["id"].as_str().unwrap().to_owned();
+    let msg = app
+        .post(&format!("/v1/inquiries/{id}/referrals/{referral}/messages"))
+        .header("X-Tracking-Token", &token)
+        .json(json!({"body": "Our dosimetry data are ready to share."}))
+        .send()
+        .await;
+    assert_eq!(msg.status, 201, "{}", msg.body);
+    assert_eq!(msg.body["author"], "submitter");
+    let got = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    let thread = got.body["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == referral.as_str())
+        .unwrap()["messages"]
+        .clone();
+    assert_eq!(thread[0]["body"], "Our dosimetry data are ready to share.");
+    app.post(&format!("/v1/inquiries/{id}/referrals/{referral}/messages"))
+        .header("X-Tracking-Token", "wrong")
+        .json(json!({"body": "hello"}))
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.post(&format!(
+        "/v1/inquiries/{id}/referrals/01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f/messages"
+    ))
+    .header("X-Tracking-Token", &token)
+    .json(json!({"body": "hello"}))
+    .send()
+    .await
+    .assert_problem(404, "not_found");
+    let res = app
+        .post(&format!("/v1/inquiries/{id}/referrals/{referral}/messages"))
+        .header("X-Tracking-Token", &token)
+        .json(json!({"body": "x".repeat(10_001)}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/body".into(), "too_long".into())]
+    );
+
+    let withdrawn = app
+        .post(&format!("/v1/inquiries/{id}/withdraw"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    assert_eq!(withdrawn.body["status"], "withdrawn");
+    for r in withdrawn.body["referrals"].as_array().unwrap() {
+        assert_eq!(r["status"], "withdrawn");
+    }
+    app.post(&format!("/v1/inquiries/{id}/withdraw"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await
+        .assert_problem(409, "nothing_to_withdraw");
+    app.post(&format!("/v1/inquiries/{id}/referrals/{referral}/messages"))
+        .header("X-Tracking-Token", &token)
+        .json(json!({"body": "still there?"}))
+        .send()
+        .await
+        .assert_problem(409, "referral_closed");
+}
+
+#[actix_web::test]
+async fn admins_replace_their_routing_profile_and_its_version_increases() {
+    let app = TestApp::new().await;
+    let admin = app
+        .staff("admin@pasteur.fr", Role::InstitutionAdmin, Some("pasteur"))
+        .await;
+    let got = app
+        .get("/v1/institutions/pasteur/routing-profile")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["version"], 1);
+    let mut profile = got.body["profile"].clone();
+    profile["accepted_inquiry_types"] = json!(["clinical_trial"]);
+    profile["threshold"] = json!(0);
+    let put = app
+        .put("/v1/institutions/pasteur/routing-profile")
+        .token(&admin)
+        .json(profile.clone())
+        .send()
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["version"], 2);
+    // Routing uses the new profile at once.
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert!(
+        institutions_of(&res.body).contains("pasteur"),
+        "{}",
+        res.body
+    );
+
+    let mut bad = profile.clone();
+    bad["threshold"] = json!(101);
+    bad["accepted_inquiry_types"] = json!([]);
+    let res = app
+        .put("/v1/institutions/pasteur/routing-profile")
+        .token(&admin)
+        .json(bad)
+        .send()
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors().len(), 2, "{:?}", res.field_errors());
+
+    let triager = app
+        .staff("t@pasteur.fr", Role::Triager, Some("pasteur"))
+        .await;
+    app.get("/v1/institutions/pasteur/routing-profile")
+        .token(&triager)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    let other = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    app.put("/v1/institutions/pasteur/routing-profile")
+        .token(&other)
+        .json(profile)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn the_best_matching_active_contact_receives_the_referral() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let mut ids = Vec::new();
+    for (name, areas, active) in [
+        ("Generalist", json!([]), true),
+        ("Prostate lead", json!(["prostate"]), false),
+        ("Radioligands", json!(["prostate"]), true),
+    ] {
+        let res = app
+            .post("/v1/institutions/gustave-roussy/contacts")
+            .token(&op)
+            .json(json!({"name": name, "email": format!("{}@gr.fr", name.len()), "expertise": {"therapeutic_areas": areas, "modalities": ["radiopharmaceutical"]}}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        ids.push(res.body["id"].as_str().unwrap().to_owned());
+        if !active {
+            app.patch(&format!(
+                "/v1/institutions/gustave-roussy/contacts/{}",
+                ids[ids.len() - 1]
+            ))
+            .token(&op)
+            .json(json!({"active": false}))
+            .send()
+            .await;
+        }
+    }
+    let res = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    let inquiry = res.body["id"].as_str().unwrap().to_owned();
+    let referrals = {
+        let g = app.g.clone();
+        g.db.run(move |conn| guichet::db::inquiries::referrals_of_inquiry(conn, &inquiry))
+            .await
+            .unwrap()
+    };
+    let gr = referrals
+        .iter()
+        .find(|r| r.institution_id == "gustave-roussy")
+        .unwrap();
+    assert_eq!(
+        gr.contact_id.as_deref(),
+        Some(ids[2].as_str()),
+        "the active prostate expert"
+    );
+    let curie = referrals.iter().find(|r| r.institution_id == "curie");
+    if let Some(curie) = curie {
+        assert_eq!(curie.contact_id, None, "no contact at Curie: unassigned");
+    }
+}
