@@ -172,10 +172,10 @@ fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<T>, 
         let message = err.inner().to_string();
         let code = if message.starts_with("unknown field") {
             // The path stops at the object; the field is named in the message.
-            if let Some(name) = message.split('`').nth(1) {
-                if segments.last().map(String::as_str) != Some(name) {
-                    segments.push(name.to_owned());
-                }
+            if let Some(name) = message.split('`').nth(1)
+                && segments.last().map(String::as_str) != Some(name)
+            {
+                segments.push(name.to_owned());
             }
             "unknown_field"
         } else if message.starts_with("unknown variant") {
@@ -193,20 +193,20 @@ fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<T>, 
         // Items already removed from the same array shift the later indexes: report the index
         // the client sent.
         let mut reported = segments.clone();
-        if let Some((last, parents)) = segments.split_last() {
-            if let Ok(mut index) = last.parse::<usize>() {
-                let shifted = removed_items.entry(pointer_of(parents)).or_default();
-                for r in shifted.iter() {
-                    if *r <= index {
-                        index += 1;
-                    }
+        if let Some((last, parents)) = segments.split_last()
+            && let Ok(mut index) = last.parse::<usize>()
+        {
+            let shifted = removed_items.entry(pointer_of(parents)).or_default();
+            for r in shifted.iter() {
+                if *r <= index {
+                    index += 1;
                 }
-                if let Some(slot) = reported.last_mut() {
-                    *slot = index.to_string();
-                }
-                shifted.push(index);
-                shifted.sort_unstable();
             }
+            if let Some(slot) = reported.last_mut() {
+                *slot = index.to_string();
+            }
+            shifted.push(index);
+            shifted.sort_unstable();
         }
         let pointer = pointer_of(&reported);
         let removed = !segments.is_empty() && remove_at(&mut value, &segments);
@@ -387,6 +387,7 @@ mod tests {
         name: Option<String>,
         kind: Option<crate::domain::taxonomy::InquiryType>,
         #[serde(default)]
+        #[allow(dead_code)]
         areas: Vec<crate::domain::taxonomy::TherapeuticArea>,
     }
 

@@ -302,6 +302,17 @@ pub fn message_insert(conn: &mut DbConn, m: &Message) -> Result<(), Error> {
     Ok(())
 }
 
+/// id, referral, author, author account, visibility, body, time.
+type MessageRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    NaiveDateTime,
+);
+
 /// Messages of the given referrals, oldest first; only external ones when `external_only`.
 pub fn messages_of(
     conn: &mut DbConn,
@@ -314,15 +325,7 @@ pub fn messages_of(
     if external_only {
         query = query.filter(messages::visibility.eq("external"));
     }
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        NaiveDateTime,
-    )> = query
+    let rows: Vec<MessageRow> = query
         .order((messages::created_at, messages::id))
         .select((
             messages::id,

@@ -154,7 +154,7 @@ mod tests {
             proptest::prop_assert!(is_business_day(local.date()));
             proptest::prop_assert_eq!(local.time(), NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default());
             proptest::prop_assert!(due_at(received, days + 1) > due);
-            proptest::prop_assert!((due - received).num_days() <= i64::from(days) + 14);
+            proptest::prop_assert!((due - received).num_days() <= i64::from(days) * 7 / 5 + 14);
         }
     }
 }

@@ -155,7 +155,7 @@ pub fn overall_status(on_desk: bool, statuses: &[ReferralStatus]) -> InquiryStat
     if statuses.iter().any(|s| s.is_open() && *s != S::New) {
         return InquiryStatus::InProgress;
     }
-    if statuses.iter().any(|s| *s == S::New) {
+    if statuses.contains(&S::New) {
         return InquiryStatus::Submitted;
     }
     InquiryStatus::Closed

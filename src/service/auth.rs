@@ -170,14 +170,12 @@ pub async fn auth_logout(
         db::transaction(conn, |conn| {
             let now = db::now();
             accounts::session_revoke(conn, &actor.session_id, now)?;
-            if let Some(token) = refresh_token {
-                if let Some(t) = accounts::refresh_by_hash(conn, &secret_hash(&token))? {
-                    if let Some(owner) = accounts::session_user(conn, &t.session_id, now)? {
-                        if owner.id == actor.user_id {
-                            accounts::session_revoke(conn, &t.session_id, now)?;
-                        }
-                    }
-                }
+            if let Some(token) = refresh_token
+                && let Some(t) = accounts::refresh_by_hash(conn, &secret_hash(&token))?
+                && let Some(owner) = accounts::session_user(conn, &t.session_id, now)?
+                && owner.id == actor.user_id
+            {
+                accounts::session_revoke(conn, &t.session_id, now)?;
             }
             Ok(())
         })

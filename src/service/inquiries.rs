@@ -177,10 +177,10 @@ pub async fn inquiry_submit(
     let result =
         g.db.transaction(move |conn| {
             let now = db::now();
-            if let Some(k) = &tx_key {
-                if let Some(record) = store::idempotency_get(conn, k, now)? {
-                    return Ok(TxOutcome::Replay(record));
-                }
+            if let Some(k) = &tx_key
+                && let Some(record) = store::idempotency_get(conn, k, now)?
+            {
+                return Ok(TxOutcome::Replay(record));
             }
             let (candidates, known) = routing_candidates(conn)?;
             check_preferences(&draft, &known)?;

@@ -44,14 +44,14 @@ pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Er
     let hash = g.passwords.hash(new.password).await?;
     let email = normalize_email(&new.email);
     g.db.transaction(move |conn| {
-        if let Some(inst) = &new.institution_id {
-            if !institutions::institution_exists(conn, inst)? {
-                return Err(Error::validation_one(
-                    "/institution",
-                    "unknown_institution",
-                    format!("no institution has the id `{inst}`"),
-                ));
-            }
+        if let Some(inst) = &new.institution_id
+            && !institutions::institution_exists(conn, inst)?
+        {
+            return Err(Error::validation_one(
+                "/institution",
+                "unknown_institution",
+                format!("no institution has the id `{inst}`"),
+            ));
         }
         let now = db::now();
         let user = User {
