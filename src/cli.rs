@@ -55,6 +55,7 @@ fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -136,7 +137,7 @@ async fn users(command: UsersCommand) -> Result<(), String> {
                     "{:<38} {:<40} {:<18} {:<16} {}",
                     u.id,
                     u.email,
-                    u.role,
+                    u.role.as_str(),
                     u.institution_id.as_deref().unwrap_or("-"),
                     if u.disabled { "disabled" } else { "active" }
                 );

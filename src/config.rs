@@ -70,10 +70,11 @@ pub struct ServeArgs {
     /// Access token lifetime in seconds (at most 900).
     #[arg(long, env = "GUICHET_ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=900))]
     pub access_token_ttl_seconds: u64,
-    /// Refresh token (session) lifetime in seconds.
+    /// Session lifetime in seconds from login (refresh tokens rotate within it).
     #[arg(long, env = "GUICHET_REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
     pub refresh_token_ttl_seconds: u64,
-    /// Consecutive failed logins on one account before it must wait.
+    /// Failed logins on one account within the lockout window before it must wait (a success
+    /// clears the count).
     #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_max_failures_per_account: u32,
     /// Failed logins from one client address, per window, before it must wait.

@@ -73,6 +73,16 @@ pub async fn build_guichet(
 
 /// `guichet serve`.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    // Refuse a bad secret before touching the database.
+    if let Some(secret) = &args.jwt_secret
+        && secret.len() < crate::auth::token::MIN_SECRET_BYTES
+    {
+        return Err(format!(
+            "GUICHET_JWT_SECRET must be at least {} bytes (got {})",
+            crate::auth::token::MIN_SECRET_BYTES,
+            secret.len()
+        ));
+    }
     let db = open_database(&args.database.database_url, args.database.db_pool_size).await?;
     let limits = Limits {
         login_failures_per_account: args.login_max_failures_per_account,

@@ -16,13 +16,14 @@ use crate::db::Db;
 /// Limits a deployment may tune (flags and `GUICHET_*` variables, see README).
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Consecutive failed logins on one account before it is throttled.
+    /// Failed logins on one account within the lockout window before it is throttled
+    /// (a successful login clears the count).
     pub login_failures_per_account: u32,
     /// Failed logins from one client address, per window, before it is throttled.
     pub login_failures_per_address: u32,
     /// How long a throttled account or address waits, and the counting window.
     pub login_lockout_seconds: u64,
-    /// How long a refresh token (and so a session) lives without use.
+    /// How long a session lives after login (refreshing does not extend it).
     pub refresh_token_ttl_seconds: u64,
     /// Anonymous submissions per client address per minute.
     pub submissions_per_minute: u32,
