@@ -8,6 +8,7 @@ pub mod inquiries;
 pub mod institutions;
 pub mod params;
 pub mod problem;
+pub mod referrals;
 pub mod users;
 pub mod views;
 
@@ -41,6 +42,7 @@ use crate::service::Guichet;
         (name = "accounts", description = "Logging in and out with an institution account."),
         (name = "contacts", description = "The people of an institution who receive referrals (staff only)."),
         (name = "inquiries", description = "Submitting an inquiry, previewing its routing, and following it with the tracking token."),
+        (name = "referrals", description = "An institution's queue: triage, lifecycle, threads, SLA and audit (staff only)."),
         (name = "desk", description = "Inquiries no rule could route, for operators."),
         (name = "users", description = "The accounts of an institution (institution admins and operators)."),
         (name = "operations", description = "Health checks and the contract.")
@@ -106,7 +108,17 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(inquiries::desk_list)
                 .service(inquiries::inquiry_route)
                 .service(inquiries::routing_profile_get)
-                .service(inquiries::routing_profile_replace),
+                .service(inquiries::routing_profile_replace)
+                .service(referrals::referral_list)
+                .service(referrals::referral_summary)
+                .service(referrals::referral_get)
+                .service(referrals::referral_transition)
+                .service(referrals::referral_assign)
+                .service(referrals::referral_message_list)
+                .service(referrals::referral_message_create)
+                .service(referrals::referral_event_list)
+                .service(referrals::institution_stats_get)
+                .service(referrals::transparency_get),
         );
 }
 

@@ -527,3 +527,94 @@ impl Input for crate::domain::routing::RoutingProfile {
         }
     }
 }
+
+/// A lifecycle transition.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "declined", "reason_code": "too_early_stage", "reason_text": "We take assets from phase 1 on.", "message": "Thank you: we would be glad to hear from you again after your first-in-human data."}))]
+pub struct TransitionRequest {
+    /// The new status.
+    #[schema(required = true, value_type = crate::domain::taxonomy::ReferralStatus)]
+    pub to: Option<crate::domain::taxonomy::ReferralStatus>,
+    /// Required to decline.
+    pub reason_code: Option<crate::domain::taxonomy::DeclineReason>,
+    /// Required with the reason `other`, and to forward. Up to 2,000 characters.
+    pub reason_text: Option<String>,
+    /// An external message to the submitter; required for `info_requested` and `accepted`.
+    pub message: Option<String>,
+    /// The institution to forward to; required for `forwarded`.
+    pub forward_to: Option<String>,
+}
+
+impl Input for TransitionRequest {
+    type Output = (
+        crate::domain::taxonomy::ReferralStatus,
+        crate::domain::lifecycle::TransitionInput,
+    );
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let to = required_enum(&mut c, "/to", self.to);
+        let input = crate::domain::lifecycle::TransitionInput {
+            reason_code: self.reason_code,
+            reason_text: c.optional_text("/reason_text", self.reason_text, 1, 2_000),
+            message: c.optional_text(
+                "/message",
+                self.message,
+                1,
+                crate::domain::inquiry::MESSAGE_MAX,
+            ),
+            forward_to: c.optional_text("/forward_to", self.forward_to, 1, 40),
+        };
+        c.finish()?;
+        Ok((
+            to.unwrap_or(crate::domain::taxonomy::ReferralStatus::New),
+            input,
+        ))
+    }
+}
+
+/// The contact to assign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"}))]
+pub struct AssigneeRequest {
+    #[schema(required = true, value_type = String)]
+    pub contact_id: Option<String>,
+}
+
+impl Input for AssigneeRequest {
+    type Output = String;
+    fn validate(self) -> Result<String, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let id = c.text("/contact_id", self.contact_id, 1, 64);
+        c.finish()?;
+        Ok(id)
+    }
+}
+
+/// A message or an internal note on a referral.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"body": "Checked with the radiopharmacy: capacity available from March.", "visibility": "internal"}))]
+pub struct StaffMessageCreate {
+    /// 1 to 10,000 characters.
+    #[schema(required = true, value_type = String)]
+    pub body: Option<String>,
+    /// `external` reaches the submitter; `internal` never does.
+    #[schema(required = true, value_type = crate::domain::inquiry::Visibility)]
+    pub visibility: Option<crate::domain::inquiry::Visibility>,
+}
+
+impl Input for StaffMessageCreate {
+    type Output = (String, crate::domain::inquiry::Visibility);
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let body = c.text("/body", self.body, 1, crate::domain::inquiry::MESSAGE_MAX);
+        let visibility = required_enum(&mut c, "/visibility", self.visibility);
+        c.finish()?;
+        Ok((
+            body,
+            visibility.unwrap_or(crate::domain::inquiry::Visibility::Internal),
+        ))
+    }
+}

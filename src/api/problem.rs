@@ -393,3 +393,19 @@ pub struct InternalProblem(#[allow(dead_code)] Problem);
     example = json!({"type": "urn:guichet:problem:service_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The service is temporarily unavailable; retry shortly.", "code": "service_unavailable", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
 )]
 pub struct UnavailableProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "The referral changed since it was read: fetch it again and retry with its new ETag.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:stale_version", "title": "Precondition Failed", "status": 412, "detail": "The object changed since you read it: fetch it again and retry with its new ETag.", "code": "stale_version", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct PreconditionFailedProblem(#[allow(dead_code)] Problem);
+
+#[derive(ToResponse)]
+#[response(
+    description = "This change needs an If-Match header with the ETag read.",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:guichet:problem:if_match_required", "title": "Precondition Required", "status": 428, "detail": "This change requires an If-Match header with the ETag you read.", "code": "if_match_required", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+)]
+pub struct PreconditionRequiredProblem(#[allow(dead_code)] Problem);

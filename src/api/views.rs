@@ -1,5 +1,7 @@
 //! Response bodies. Each view is built from domain values; nothing else reaches the wire.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -521,4 +523,293 @@ pub struct RoutingProfileView {
     pub version: i64,
     pub profile: crate::domain::routing::RoutingProfile,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A contact, named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralQueueItem {
+    pub id: String,
+    pub inquiry_id: String,
+    pub reference: String,
+    pub institution: InstitutionRef,
+    pub status: ReferralStatus,
+    pub title: String,
+    pub assigned_contact: Option<ContactRef>,
+    pub first_response_due_at: DateTime<Utc>,
+    /// No first response yet and the due date has passed.
+    pub overdue: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralPage {
+    pub items: Vec<ReferralQueueItem>,
+    /// Pass as `cursor` (with the same filters and sort) to get the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Counts for the caller's scope.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"counts": {"new": 4, "acknowledged": 2, "in_review": 3, "info_requested": 1, "accepted": 7, "declined": 2, "forwarded": 0, "withdrawn": 1}, "overdue": 1}))]
+pub struct ReferralSummaryView {
+    /// Referrals per status (every status present).
+    pub counts: BTreeMap<String, i64>,
+    pub overdue: i64,
+}
+
+/// The inquiry behind a referral, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffInquiryView {
+    pub id: String,
+    pub reference: String,
+    pub submitter: SubmitterView,
+    pub inquiry_type: InquiryType,
+    pub title: String,
+    pub summary: String,
+    pub therapeutic_areas: Vec<TherapeuticArea>,
+    pub modalities: Vec<Modality>,
+    pub stage: Stage,
+    pub keywords: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why routing chose this institution.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingExplanationView {
+    pub score: u8,
+    pub threshold: u8,
+    pub preferred: bool,
+    pub matched: Vec<crate::domain::routing::MatchedCriterion>,
+    pub contact_explanation: String,
+    pub profile_version: i64,
+}
+
+/// A contact assigned to a referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignedContactView {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub active: bool,
+}
+
+/// A message of a referral's thread, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffMessageView {
+    pub id: String,
+    pub author: crate::domain::inquiry::Author,
+    /// The staff account that wrote it, if staff.
+    pub author_user_id: Option<String>,
+    pub visibility: crate::domain::inquiry::Visibility,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::domain::inquiry::Message> for StaffMessageView {
+    fn from(m: crate::domain::inquiry::Message) -> Self {
+        StaffMessageView {
+            id: m.id,
+            author: m.author,
+            author_user_id: m.author_user_id,
+            visibility: m.visibility,
+            body: m.body,
+            created_at: utc(m.created_at),
+        }
+    }
+}
+
+/// A referral's thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageList {
+    pub items: Vec<StaffMessageView>,
+}
+
+/// First-response SLA of a referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaView {
+    pub first_response_due_at: DateTime<Utc>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    /// The clock is paused while information is requested from the submitter.
+    pub paused: bool,
+}
+
+/// The decision recorded on a closed referral.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// A decline reason code, or the institution a referral was forwarded to.
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One referral, as its institution works it. Its version is also the `ETag`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralDetailView {
+    pub id: String,
+    /// Send as `If-Match` (quoted, as in the ETag header) to change the referral.
+    pub version: i32,
+    pub status: ReferralStatus,
+    pub allowed_transitions: Vec<ReferralStatus>,
+    pub institution: InstitutionRef,
+    pub inquiry: StaffInquiryView,
+    /// The reasons shown to the submitter.
+    pub reasons: Vec<String>,
+    pub routing: Option<RoutingExplanationView>,
+    /// Names of the other institutions that received the same inquiry (names only).
+    pub other_institutions: Vec<String>,
+    pub assigned_contact: Option<AssignedContactView>,
+    pub messages: Vec<StaffMessageView>,
+    pub sla: SlaView,
+    pub decision: Option<DecisionView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
+    fn from(d: crate::service::triage::ReferralDetail) -> Self {
+        let r = d.referral;
+        let i = d.inquiry;
+        ReferralDetailView {
+            sla: SlaView {
+                first_response_due_at: utc(r.first_response_due_at),
+                first_responded_at: r.first_responded_at.map(utc),
+                overdue: r.is_overdue(d.now),
+                paused: r.sla_paused_at.is_some(),
+            },
+            decision: (r.decision_reason.is_some() || r.decision_note.is_some()).then(|| {
+                DecisionView {
+                    reason: r.decision_reason.clone(),
+                    note: r.decision_note.clone(),
+                }
+            }),
+            id: r.id,
+            version: r.version,
+            status: r.status,
+            allowed_transitions: d.allowed_transitions,
+            institution: InstitutionRef {
+                id: r.institution_id,
+                name: d.institution_name,
+            },
+            inquiry: StaffInquiryView {
+                id: i.id,
+                reference: i.reference,
+                submitter: SubmitterView {
+                    organization: i.draft.submitter.organization,
+                    organization_type: i.draft.submitter.organization_type,
+                    name: i.draft.submitter.name,
+                    email: i.draft.submitter.email,
+                    country: i.draft.submitter.country,
+                },
+                inquiry_type: i.draft.inquiry_type,
+                title: i.draft.title,
+                summary: i.draft.summary,
+                therapeutic_areas: i.draft.therapeutic_areas,
+                modalities: i.draft.modalities,
+                stage: i.draft.stage,
+                keywords: i.draft.keywords,
+                created_at: utc(i.created_at),
+            },
+            reasons: r.reasons,
+            routing: d.routing.map(|s| RoutingExplanationView {
+                score: s.score,
+                threshold: s.threshold,
+                preferred: s.preferred,
+                matched: s.matched,
+                contact_explanation: s.contact_explanation,
+                profile_version: s.profile_version,
+            }),
+            other_institutions: d.other_institutions,
+            assigned_contact: d.contact.map(|c| AssignedContactView {
+                id: c.id,
+                name: c.name,
+                title: c.title,
+                email: c.email,
+                active: c.active,
+            }),
+            messages: d.messages.into_iter().map(Into::into).collect(),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        }
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    /// `submitter`, `user` or `system`.
+    pub actor_kind: String,
+    /// The staff account, for `user` events.
+    pub actor_id: Option<String>,
+    /// e.g. `referral_routed`, `status_changed`, `assigned`, `message_posted`, `referral_forwarded`.
+    pub action: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A referral's audit trail, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    pub items: Vec<EventView>,
+}
+
+/// Responsiveness figures over a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Referrals created in the period.
+    pub referrals: i64,
+    pub per_status: BTreeMap<String, i64>,
+    pub median_hours_to_first_response: Option<f64>,
+    pub p90_hours_to_first_response: Option<f64>,
+    /// Share (0 to 1) of first responses by the due date, among referrals answered or past due.
+    pub answered_within_sla: Option<f64>,
+    /// Accepted over accepted plus declined (0 to 1).
+    pub acceptance_rate: Option<f64>,
+    pub decline_reasons: BTreeMap<String, i64>,
+}
+
+impl StatsView {
+    pub fn new(s: crate::service::triage::Stats, from: NaiveDateTime, to: NaiveDateTime) -> Self {
+        StatsView {
+            from: utc(from),
+            to: utc(to),
+            referrals: s.referrals,
+            per_status: s
+                .per_status
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect(),
+            median_hours_to_first_response: s.median_hours_to_first_response,
+            p90_hours_to_first_response: s.p90_hours_to_first_response,
+            answered_within_sla: s.answered_within_sla,
+            acceptance_rate: s.acceptance_rate,
+            decline_reasons: s.decline_reasons,
+        }
+    }
+}
+
+/// One institution's public figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstitutionStatsView {
+    pub institution: InstitutionRef,
+    pub first_response_business_days: i32,
+    pub stats: StatsView,
+}
+
+/// The cluster's responsiveness, per institution: no personal or deal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransparencyView {
+    pub items: Vec<InstitutionStatsView>,
 }

@@ -171,7 +171,7 @@ pub fn desk_list(
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = referrals)]
-struct ReferralRow {
+pub(crate) struct ReferralRow {
     id: String,
     inquiry_id: String,
     institution_id: String,
@@ -185,6 +185,9 @@ struct ReferralRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    decision_reason: Option<String>,
+    decision_note: Option<String>,
+    sla_paused_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<ReferralRow> for Referral {
@@ -204,6 +207,9 @@ impl TryFrom<ReferralRow> for Referral {
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            decision_reason: r.decision_reason,
+            decision_note: r.decision_note,
+            sla_paused_at: r.sla_paused_at,
         })
     }
 }
@@ -224,9 +230,50 @@ pub fn referral_insert(conn: &mut DbConn, r: &Referral) -> Result<(), Error> {
             referrals::version.eq(r.version),
             referrals::created_at.eq(r.created_at),
             referrals::updated_at.eq(r.updated_at),
+            referrals::decision_reason.eq(&r.decision_reason),
+            referrals::decision_note.eq(&r.decision_note),
+            referrals::sla_paused_at.eq(r.sla_paused_at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// One referral by id.
+pub fn referral_get(conn: &mut DbConn, id: &str) -> Result<Option<Referral>, Error> {
+    referrals::table
+        .find(id)
+        .select(ReferralRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Referral::try_from)
+        .transpose()
+}
+
+/// Writes every mutable field of a referral if its version is still `expected_version`;
+/// `false` when someone changed it since (the caller answers 412).
+pub fn referral_save(
+    conn: &mut DbConn,
+    r: &Referral,
+    expected_version: i32,
+) -> Result<bool, Error> {
+    let n = diesel::update(
+        referrals::table
+            .find(&r.id)
+            .filter(referrals::version.eq(expected_version)),
+    )
+    .set((
+        referrals::status.eq(r.status.as_str()),
+        referrals::contact_id.eq(&r.contact_id),
+        referrals::first_response_due_at.eq(r.first_response_due_at),
+        referrals::first_responded_at.eq(r.first_responded_at),
+        referrals::version.eq(r.version),
+        referrals::updated_at.eq(r.updated_at),
+        referrals::decision_reason.eq(&r.decision_reason),
+        referrals::decision_note.eq(&r.decision_note),
+        referrals::sla_paused_at.eq(r.sla_paused_at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// The referrals of an inquiry, in creation order.
@@ -239,27 +286,6 @@ pub fn referrals_of_inquiry(conn: &mut DbConn, inquiry_id: &str) -> Result<Vec<R
         .into_iter()
         .map(Referral::try_from)
         .collect()
-}
-
-/// Writes a status change, checking the version read: `false` when someone changed it since.
-pub fn referral_set_status(
-    conn: &mut DbConn,
-    r: &Referral,
-    status: ReferralStatus,
-    now: NaiveDateTime,
-) -> Result<bool, Error> {
-    let n = diesel::update(
-        referrals::table
-            .find(&r.id)
-            .filter(referrals::version.eq(r.version)),
-    )
-    .set((
-        referrals::status.eq(status.as_str()),
-        referrals::version.eq(r.version + 1),
-        referrals::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// Open referrals per contact: the load routing balances.

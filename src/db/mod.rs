@@ -8,6 +8,7 @@ pub mod institutions;
 pub mod schema;
 pub mod settings;
 pub mod throttles;
+pub mod triage;
 
 use std::fmt;
 use std::time::Duration;

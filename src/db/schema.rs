@@ -116,6 +116,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        decision_reason -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        sla_paused_at -> Nullable<Timestamp>,
     }
 }
 
@@ -171,6 +174,7 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(referrals -> inquiries (inquiry_id));
 diesel::joinable!(referrals -> institutions (institution_id));
 diesel::joinable!(messages -> referrals (referral_id));
+diesel::joinable!(referrals -> contacts (contact_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,

@@ -78,10 +78,26 @@ pub struct Referral {
     pub profile_version: i64,
     pub first_response_due_at: NaiveDateTime,
     pub first_responded_at: Option<NaiveDateTime>,
-    /// Increases on every change (the ETag of later triage endpoints).
+    /// Increases on every change: the ETag of the triage endpoints.
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The decline reason code, or the institution a referral was forwarded to.
+    pub decision_reason: Option<String>,
+    /// Free text of the decision.
+    pub decision_note: Option<String>,
+    /// Set while the SLA clock is paused (information requested).
+    pub sla_paused_at: Option<NaiveDateTime>,
+}
+
+impl Referral {
+    /// The first response is late: none yet, the clock running, and the due date passed.
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        self.status.is_open()
+            && self.first_responded_at.is_none()
+            && self.sla_paused_at.is_none()
+            && now > self.first_response_due_at
+    }
 }
 
 /// Who wrote a message.

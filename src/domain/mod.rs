@@ -4,6 +4,7 @@ pub mod account;
 pub mod calendar;
 pub mod inquiry;
 pub mod institution;
+pub mod lifecycle;
 pub mod routing;
 pub mod taxonomy;
 pub mod validation;

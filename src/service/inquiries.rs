@@ -331,6 +331,9 @@ fn create_referrals(
             version: 1,
             created_at: now,
             updated_at: now,
+            decision_reason: None,
+            decision_note: None,
+            sla_paused_at: None,
         };
         store::referral_insert(conn, &referral)?;
         store::event_insert(
@@ -525,7 +528,9 @@ pub async fn submitter_message(
             },
         )?;
         if referral.status == ReferralStatus::InfoRequested {
-            if !store::referral_set_status(conn, &referral, ReferralStatus::InReview, now)? {
+            let mut changed = referral.clone();
+            crate::service::triage::apply_status(&mut changed, ReferralStatus::InReview, now);
+            if !store::referral_save(conn, &changed, referral.version)? {
                 return Err(Error::PreconditionFailed);
             }
             store::event_insert(
@@ -572,7 +577,12 @@ pub async fn inquiry_withdraw(
             ));
         }
         for r in open {
-            if !store::referral_set_status(conn, r, ReferralStatus::Withdrawn, now)? {
+            let mut changed = r.clone();
+            crate::service::triage::apply_status(&mut changed, ReferralStatus::Withdrawn, now);
+            // A withdrawal is not the institution's response.
+            changed.first_responded_at = r.first_responded_at;
+            changed.sla_paused_at = None;
+            if !store::referral_save(conn, &changed, r.version)? {
                 return Err(Error::PreconditionFailed);
             }
             store::event_insert(

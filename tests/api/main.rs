@@ -9,3 +9,4 @@ mod errors;
 mod inquiries;
 mod institutions;
 mod support;
+mod triage;

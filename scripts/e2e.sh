@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end proof of the generated SDKs: starts the current target/debug/guichet (this script
+# builds nothing) on a free loopback port with a fresh database, creates the accounts, then runs
+# the Python and the TypeScript journeys (sdk/python/journey.py, sdk/typescript/journey.ts)
+# against it. The clients are (re)generated from openapi/openapi.json first.
+#
+#   scripts/e2e.sh sqlite
+#   scripts/e2e.sh postgres     # needs PostgreSQL on 127.0.0.1:5432, user postgres, no password
+#
+# Exits non-zero when a journey fails; the server is stopped and the database removed either way.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+DB="${1:-}"
+case "$DB" in
+    sqlite|postgres) ;;
+    *) echo "usage: $0 sqlite|postgres" >&2; exit 2 ;;
+esac
+require_binary
+
+TRIAGER_EMAIL=triage@curie.fr
+TRIAGER_PASSWORD='curie triager passphrase'
+
+log "generating the Python client"
+"$REPO_DIR/sdk/python/generate.sh"
+log "generating the TypeScript types"
+"$REPO_DIR/sdk/typescript/generate.sh"
+
+log "fresh $DB database"
+make_database "$DB"
+create_user ops@example.org 'operator passphrase' operator
+create_user admin@curie.fr 'curie admin passphrase' institution_admin curie
+create_user "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD" triager curie
+start_server
+
+failed=()
+log "Python journey ($DB)"
+if ! "$REPO_DIR/sdk/python/.venv/bin/python" "$REPO_DIR/sdk/python/journey.py" \
+        "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"; then
+    failed+=(python)
+fi
+log "TypeScript journey ($DB)"
+if ! (cd "$REPO_DIR/sdk/typescript" && npx --no-install tsx journey.ts \
+        "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"); then
+    failed+=(typescript)
+fi
+
+if grep -qiE 'panicked|internal_error' "$SERVER_LOG"; then
+    echo "--- server log (errors) ---" >&2
+    grep -iE 'panicked|internal_error' "$SERVER_LOG" | head -20 >&2
+    failed+=(server-log)
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+    die "e2e on $DB failed: ${failed[*]}"
+fi
+log "e2e on $DB passed: Python and TypeScript journeys"

@@ -1,0 +1,580 @@
+//! `/v1/referrals`: the institution's queue and one referral's lifecycle, thread and audit;
+//! responsiveness figures.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::extract::Valid;
+use crate::api::params::{AssigneeRequest, StaffMessageCreate, TransitionRequest};
+use crate::api::views::{
+    ContactRef, EventList, EventView, InstitutionRef, InstitutionStatsView, MessageList,
+    ReferralDetailView, ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView,
+    StatsView, TransparencyView, utc,
+};
+use crate::db::triage::{QueueCursor, QueueFilter, QueueSort};
+use crate::domain::account::Actor;
+use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
+use crate::error::Error;
+use crate::service::triage::{Assigned, QueueRequest, ReferralDetail};
+use crate::service::{self, Guichet};
+
+/// Queue order.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueSortParam {
+    /// First-response due date, soonest first (default).
+    Due,
+    /// Newest first.
+    Newest,
+}
+
+/// Filters, order and page of the queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Comma-separated statuses, e.g. `new,acknowledged`.
+    pub status: Option<String>,
+    pub inquiry_type: Option<InquiryType>,
+    pub therapeutic_area: Option<TherapeuticArea>,
+    pub modality: Option<Modality>,
+    /// `me` (the caller's own contact record) or a contact id.
+    pub assigned: Option<String>,
+    /// Only overdue (`true`) or only not overdue (`false`).
+    pub overdue: Option<bool>,
+    /// Free text over title, summary and organization (case-insensitive).
+    pub q: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort: Option<QueueSortParam>,
+    /// Operators only: one institution's referrals.
+    pub institution: Option<String>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn bad(code: &'static str, detail: &str) -> Error {
+    Error::BadRequest {
+        code,
+        detail: detail.to_owned(),
+    }
+}
+
+fn encode_queue_cursor(c: &QueueCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", c.due.and_utc().timestamp_micros(), c.id))
+}
+
+fn decode_queue_cursor(s: &str) -> Result<QueueCursor, Error> {
+    let invalid = || {
+        bad(
+            "invalid_cursor",
+            "`cursor` is not a cursor returned by this list.",
+        )
+    };
+    let text = URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
+    let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
+    let due = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?
+        .naive_utc();
+    uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok(QueueCursor {
+        due,
+        id: id.to_owned(),
+    })
+}
+
+impl QueueQuery {
+    fn resolve(&self) -> Result<QueueRequest, Error> {
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(bad("invalid_limit", "`limit` must be between 1 and 100."));
+        }
+        let mut statuses = Vec::new();
+        for s in self
+            .status
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            statuses.push(s.parse::<ReferralStatus>().map_err(|_| {
+                bad(
+                    "invalid_status",
+                    "`status` takes comma-separated referral statuses.",
+                )
+            })?);
+        }
+        let assigned = match self.assigned.as_deref() {
+            None => None,
+            Some("me") => Some(Assigned::Me),
+            Some(id) => {
+                uuid::Uuid::parse_str(id)
+                    .map_err(|_| bad("invalid_assigned", "`assigned` is `me` or a contact id."))?;
+                Some(Assigned::Contact(id.to_owned()))
+            }
+        };
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            return Err(bad("invalid_query", "`q` is at most 200 characters."));
+        }
+        Ok(QueueRequest {
+            filter: QueueFilter {
+                institution_id: None,
+                statuses,
+                inquiry_type: self.inquiry_type,
+                therapeutic_area: self.therapeutic_area,
+                modality: self.modality,
+                contact_id: None,
+                overdue: self.overdue,
+                text: self.q.clone().filter(|q| !q.trim().is_empty()),
+                created_after: self.created_after.map(|t| t.naive_utc()),
+                created_before: self.created_before.map(|t| t.naive_utc()),
+                sort: match self.sort {
+                    Some(QueueSortParam::Newest) => QueueSort::Newest,
+                    _ => QueueSort::Due,
+                },
+                after: self
+                    .cursor
+                    .as_deref()
+                    .map(decode_queue_cursor)
+                    .transpose()?,
+            },
+            assigned,
+            limit,
+        })
+    }
+}
+
+/// Work the queue
+///
+/// The caller's institution's referrals (operators: all, or one with `institution`), filtered
+/// and ordered, with cursor pagination that is stable while new referrals arrive.
+#[utoipa::path(
+    operation_id = "referral_list",
+    tag = "referrals",
+    params(QueueQuery),
+    responses(
+        (status = 200, description = "A page of the queue.", body = ReferralPage),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals")]
+pub async fn referral_list(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    query: web::Query<QueueQuery>,
+) -> Result<web::Json<ReferralPage>, Error> {
+    let request = query.resolve()?;
+    let page =
+        service::triage::referral_list(&g, &actor, query.institution.clone(), request).await?;
+    let now = crate::db::now();
+    Ok(web::Json(ReferralPage {
+        next_cursor: page.next.as_ref().map(encode_queue_cursor),
+        items: page
+            .items
+            .into_iter()
+            .map(|i| ReferralQueueItem {
+                overdue: i.referral.is_overdue(now),
+                assigned_contact: match (i.referral.contact_id.clone(), i.contact_name) {
+                    (Some(id), Some(name)) => Some(ContactRef { id, name }),
+                    _ => None,
+                },
+                id: i.referral.id,
+                inquiry_id: i.referral.inquiry_id,
+                reference: i.reference,
+                institution: InstitutionRef {
+                    id: i.referral.institution_id,
+                    name: i.institution_name,
+                },
+                status: i.referral.status,
+                title: i.title,
+                first_response_due_at: utc(i.referral.first_response_due_at),
+                created_at: utc(i.referral.created_at),
+            })
+            .collect(),
+    }))
+}
+
+/// Scope of the summary and figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// Operators only: one institution.
+    pub institution: Option<String>,
+}
+
+/// Count the queue
+///
+/// Referrals per status and overdue, for the caller's scope.
+#[utoipa::path(
+    operation_id = "referral_summary",
+    tag = "referrals",
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "Counts.", body = ReferralSummaryView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/summary")]
+pub async fn referral_summary(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    query: web::Query<SummaryQuery>,
+) -> Result<web::Json<ReferralSummaryView>, Error> {
+    let (counts, overdue) =
+        service::triage::referral_summary(&g, &actor, query.institution.clone()).await?;
+    Ok(web::Json(ReferralSummaryView {
+        counts: counts
+            .into_iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v))
+            .collect(),
+        overdue,
+    }))
+}
+
+fn with_etag(detail: ReferralDetail) -> HttpResponse {
+    let version = detail.referral.version;
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(ReferralDetailView::from(detail))
+}
+
+/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); an unreadable value never matches.
+fn if_match(req: &HttpRequest) -> Option<i32> {
+    req.headers().get(header::IF_MATCH).map(|v| {
+        v.to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<i32>().ok())
+            .unwrap_or(-1)
+    })
+}
+
+/// Get a referral
+///
+/// The inquiry, the routing explanation for this institution, the names of the other
+/// institutions that received it, the assignee, the thread (external and internal), the SLA
+/// and the allowed transitions. The `ETag` header carries the version for `If-Match`.
+#[utoipa::path(
+    operation_id = "referral_get",
+    tag = "referrals",
+    params(("referral_id" = String, Path, description = "Referral id.")),
+    responses(
+        (status = 200, description = "The referral.", body = ReferralDetailView,
+            headers(("ETag" = String, description = "The referral's version, quoted."))),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{referral_id}")]
+pub async fn referral_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    Ok(with_etag(
+        service::triage::referral_get(&g, &actor, &path).await?,
+    ))
+}
+
+/// Change a referral's status
+///
+/// Moves the referral along its lifecycle. `If-Match` is required (428 without it, 412 when
+/// stale): two triagers never overwrite each other. A transition outside the lifecycle is a
+/// 409 naming the allowed ones. `declined` needs a `reason_code`; `info_requested` and
+/// `accepted` carry a `message` to the submitter; `forwarded` needs `forward_to` and a
+/// `reason_text`, and creates a referral at that institution.
+#[utoipa::path(
+    operation_id = "referral_transition",
+    tag = "referrals",
+    params(
+        ("referral_id" = String, Path, description = "Referral id."),
+        ("If-Match" = String, Header, description = "The ETag of the referral as read, e.g. `\"3\"`.")
+    ),
+    request_body(content = TransitionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The referral after the change.", body = ReferralDetailView,
+            headers(("ETag" = String, description = "The new version, quoted."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 412, response = inline(crate::api::problem::PreconditionFailedProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 428, response = inline(crate::api::problem::PreconditionRequiredProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/referrals/{referral_id}/transitions")]
+pub async fn referral_transition(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: Valid<TransitionRequest>,
+) -> Result<HttpResponse, Error> {
+    let (to, input) = body.0;
+    let detail =
+        service::triage::referral_transition(&g, &actor, &path, if_match(&req), to, input).await?;
+    Ok(with_etag(detail))
+}
+
+/// Reassign a referral
+///
+/// To an active contact of the same institution. `If-Match` is required.
+#[utoipa::path(
+    operation_id = "referral_assign",
+    tag = "referrals",
+    params(
+        ("referral_id" = String, Path, description = "Referral id."),
+        ("If-Match" = String, Header, description = "The ETag of the referral as read.")
+    ),
+    request_body(content = AssigneeRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The referral after the change.", body = ReferralDetailView,
+            headers(("ETag" = String, description = "The new version, quoted."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 412, response = inline(crate::api::problem::PreconditionFailedProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 428, response = inline(crate::api::problem::PreconditionRequiredProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/referrals/{referral_id}/assignee")]
+pub async fn referral_assign(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: Valid<AssigneeRequest>,
+) -> Result<HttpResponse, Error> {
+    let detail =
+        service::triage::referral_assign(&g, &actor, &path, if_match(&req), body.0).await?;
+    Ok(with_etag(detail))
+}
+
+/// Read a referral's thread
+///
+/// External messages and internal notes, oldest first.
+#[utoipa::path(
+    operation_id = "referral_message_list",
+    tag = "referrals",
+    params(("referral_id" = String, Path, description = "Referral id.")),
+    responses(
+        (status = 200, description = "The thread.", body = MessageList),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{referral_id}/messages")]
+pub async fn referral_message_list(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<MessageList>, Error> {
+    let messages = service::triage::referral_messages(&g, &actor, &path).await?;
+    Ok(web::Json(MessageList {
+        items: messages.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Post to a referral's thread
+///
+/// `external` messages reach the submitter (the first one is the first response);
+/// `internal` notes never do.
+#[utoipa::path(
+    operation_id = "referral_message_create",
+    tag = "referrals",
+    params(("referral_id" = String, Path, description = "Referral id.")),
+    request_body(content = StaffMessageCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Posted.", body = StaffMessageView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/referrals/{referral_id}/messages")]
+pub async fn referral_message_create(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Valid<StaffMessageCreate>,
+) -> Result<HttpResponse, Error> {
+    let (text, visibility) = body.0;
+    let m = service::triage::referral_message_create(&g, &actor, &path, text, visibility).await?;
+    Ok(HttpResponse::Created().json(StaffMessageView::from(m)))
+}
+
+/// Read a referral's audit trail
+///
+/// Every change, oldest first: who, what, from, to, when.
+#[utoipa::path(
+    operation_id = "referral_event_list",
+    tag = "referrals",
+    params(("referral_id" = String, Path, description = "Referral id.")),
+    responses(
+        (status = 200, description = "The events.", body = EventList),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{referral_id}/events")]
+pub async fn referral_event_list(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<EventList>, Error> {
+    let events = service::triage::referral_events(&g, &actor, &path).await?;
+    Ok(web::Json(EventList {
+        items: events
+            .into_iter()
+            .map(|e| EventView {
+                id: e.id,
+                actor_kind: e.actor_kind,
+                actor_id: e.actor_id,
+                action: e.action,
+                from: e.from_value,
+                to: e.to_value,
+                at: utc(e.created_at),
+            })
+            .collect(),
+    }))
+}
+
+/// A period of referral creation dates.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// Start (inclusive); default: a year before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// End (exclusive); default: now.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Get an institution's figures
+///
+/// Counts per status, median and 90th percentile time to first response, share answered
+/// within SLA, acceptance rate, decline reasons. Its staff and operators.
+#[utoipa::path(
+    operation_id = "institution_stats_get",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie"), PeriodQuery),
+    responses(
+        (status = 200, description = "The figures.", body = StatsView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/stats")]
+pub async fn institution_stats_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<String>,
+    query: web::Query<PeriodQuery>,
+) -> Result<web::Json<StatsView>, Error> {
+    let (from, to) = service::triage::period(
+        query.from.map(|t| t.naive_utc()),
+        query.to.map(|t| t.naive_utc()),
+    )?;
+    let stats = service::triage::institution_stats(&g, &actor, &path, from, to).await?;
+    Ok(web::Json(StatsView::new(stats, from, to)))
+}
+
+/// Get the cluster's responsiveness
+///
+/// The same figures for every institution, public: no personal or deal data.
+#[utoipa::path(
+    operation_id = "transparency_get",
+    tag = "institutions",
+    params(PeriodQuery),
+    responses(
+        (status = 200, description = "Figures per institution.", body = TransparencyView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(())
+)]
+#[get("/transparency")]
+pub async fn transparency_get(
+    g: web::Data<Guichet>,
+    query: web::Query<PeriodQuery>,
+) -> Result<web::Json<TransparencyView>, Error> {
+    let (from, to) = service::triage::period(
+        query.from.map(|t| t.naive_utc()),
+        query.to.map(|t| t.naive_utc()),
+    )?;
+    let rows = service::triage::transparency(&g, from, to).await?;
+    Ok(web::Json(TransparencyView {
+        items: rows
+            .into_iter()
+            .map(|(i, s)| InstitutionStatsView {
+                first_response_business_days: i.sla_business_days,
+                institution: InstitutionRef {
+                    id: i.id,
+                    name: i.name,
+                },
+                stats: StatsView::new(s, from, to),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,279 @@
+//! The institution queue: filtered, keyset-paginated reads of referrals, and their counts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::DbConn;
+use crate::db::schema::{contacts, events, inquiries, institutions, referrals};
+use crate::domain::inquiry::Referral;
+use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
+use crate::error::Error;
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// By first-response due date, soonest first.
+    #[default]
+    Due,
+    /// Newest first.
+    Newest,
+}
+
+/// Where a page starts: the sort key of the last item seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub due: NaiveDateTime,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// `None`: every institution (operators).
+    pub institution_id: Option<String>,
+    pub statuses: Vec<ReferralStatus>,
+    pub inquiry_type: Option<InquiryType>,
+    pub therapeutic_area: Option<TherapeuticArea>,
+    pub modality: Option<Modality>,
+    pub contact_id: Option<String>,
+    pub overdue: Option<bool>,
+    pub text: Option<String>,
+    pub created_after: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+    pub sort: QueueSort,
+    pub after: Option<QueueCursor>,
+}
+
+/// One queue line.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub referral: Referral,
+    pub reference: String,
+    pub title: String,
+    pub institution_name: String,
+    pub contact_name: Option<String>,
+}
+
+fn open_statuses() -> Vec<&'static str> {
+    ReferralStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// `%`, `_` and `\` in user text match themselves.
+fn like_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+pub fn queue_page(
+    conn: &mut DbConn,
+    filter: &QueueFilter,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<QueueItem>, Error> {
+    let mut q = referrals::table
+        .inner_join(inquiries::table)
+        .inner_join(institutions::table)
+        .left_join(contacts::table)
+        .into_boxed();
+    if let Some(inst) = &filter.institution_id {
+        q = q.filter(referrals::institution_id.eq(inst.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        let s: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        q = q.filter(referrals::status.eq_any(s));
+    }
+    if let Some(t) = filter.inquiry_type {
+        q = q.filter(inquiries::inquiry_type.eq(t.as_str()));
+    }
+    if let Some(a) = filter.therapeutic_area {
+        q = q.filter(inquiries::therapeutic_areas.like(format!("%\"{}\"%", a.as_str())));
+    }
+    if let Some(m) = filter.modality {
+        q = q.filter(inquiries::modalities.like(format!("%\"{}\"%", m.as_str())));
+    }
+    if let Some(c) = &filter.contact_id {
+        q = q.filter(referrals::contact_id.eq(c.clone()));
+    }
+    match filter.overdue {
+        Some(true) => {
+            q = q
+                .filter(referrals::first_responded_at.is_null())
+                .filter(referrals::sla_paused_at.is_null())
+                .filter(referrals::first_response_due_at.lt(now))
+                .filter(referrals::status.eq_any(open_statuses()));
+        }
+        Some(false) => {
+            q = q.filter(
+                referrals::first_responded_at
+                    .is_not_null()
+                    .or(referrals::sla_paused_at.is_not_null())
+                    .or(referrals::first_response_due_at.ge(now))
+                    .or(referrals::status.ne_all(open_statuses())),
+            );
+        }
+        None => {}
+    }
+    if let Some(text) = &filter.text {
+        let p = like_pattern(text);
+        q = q.filter(
+            lower(inquiries::title)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(inquiries::summary).like(p.clone()).escape('\\'))
+                .or(lower(inquiries::organization).like(p).escape('\\')),
+        );
+    }
+    if let Some(t) = filter.created_after {
+        q = q.filter(referrals::created_at.ge(t));
+    }
+    if let Some(t) = filter.created_before {
+        q = q.filter(referrals::created_at.lt(t));
+    }
+    match filter.sort {
+        QueueSort::Due => {
+            if let Some(c) = &filter.after {
+                q = q.filter(
+                    referrals::first_response_due_at
+                        .gt(c.due)
+                        .or(referrals::first_response_due_at
+                            .eq(c.due)
+                            .and(referrals::id.gt(c.id.clone()))),
+                );
+            }
+            q = q.order((referrals::first_response_due_at.asc(), referrals::id.asc()));
+        }
+        QueueSort::Newest => {
+            if let Some(c) = &filter.after {
+                q = q.filter(referrals::id.lt(c.id.clone()));
+            }
+            q = q.order(referrals::id.desc());
+        }
+    }
+    let rows: Vec<(
+        super::inquiries::ReferralRow,
+        String,
+        String,
+        String,
+        Option<String>,
+    )> = q
+        .limit(limit)
+        .select((
+            super::inquiries::ReferralRow::as_select(),
+            inquiries::reference,
+            inquiries::title,
+            institutions::name,
+            contacts::name.nullable(),
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(r, reference, title, institution_name, contact_name)| {
+            Ok(QueueItem {
+                referral: Referral::try_from(r)?,
+                reference,
+                title,
+                institution_name,
+                contact_name,
+            })
+        })
+        .collect()
+}
+
+/// Counts per status and the overdue count, for one institution or all.
+pub fn queue_summary(
+    conn: &mut DbConn,
+    institution_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(Vec<(String, i64)>, i64), Error> {
+    let mut per_status = referrals::table
+        .group_by(referrals::status)
+        .select((referrals::status, diesel::dsl::count_star()))
+        .into_boxed();
+    let mut overdue = referrals::table
+        .filter(referrals::first_responded_at.is_null())
+        .filter(referrals::sla_paused_at.is_null())
+        .filter(referrals::first_response_due_at.lt(now))
+        .filter(referrals::status.eq_any(open_statuses()))
+        .count()
+        .into_boxed();
+    if let Some(inst) = institution_id {
+        per_status = per_status.filter(referrals::institution_id.eq(inst.to_owned()));
+        overdue = overdue.filter(referrals::institution_id.eq(inst.to_owned()));
+    }
+    Ok((per_status.load(conn)?, overdue.get_result(conn)?))
+}
+
+/// The contact record of a staff member: same institution, same e-mail.
+pub fn contact_of_user(
+    conn: &mut DbConn,
+    institution_id: &str,
+    email: &str,
+) -> Result<Option<String>, Error> {
+    Ok(contacts::table
+        .filter(contacts::institution_id.eq(institution_id))
+        .filter(contacts::email.eq(email))
+        .select(contacts::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// One audit record, as read back.
+#[derive(Debug, Clone, Queryable)]
+pub struct EventRow {
+    pub id: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The events of one referral, oldest first.
+pub fn referral_events(conn: &mut DbConn, referral_id: &str) -> Result<Vec<EventRow>, Error> {
+    Ok(events::table
+        .filter(events::referral_id.eq(referral_id))
+        .order((events::created_at, events::id))
+        .select((
+            events::id,
+            events::actor_kind,
+            events::actor_id,
+            events::action,
+            events::from_value,
+            events::to_value,
+            events::created_at,
+        ))
+        .load(conn)?)
+}
+
+/// Every referral created in `[from, to)`, for one institution or all (responsiveness figures).
+pub fn referrals_created_between(
+    conn: &mut DbConn,
+    institution_id: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<Referral>, Error> {
+    let mut q = referrals::table
+        .filter(referrals::created_at.ge(from))
+        .filter(referrals::created_at.lt(to))
+        .into_boxed();
+    if let Some(inst) = institution_id {
+        q = q.filter(referrals::institution_id.eq(inst.to_owned()));
+    }
+    q.select(super::inquiries::ReferralRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Referral::try_from)
+        .collect()
+}

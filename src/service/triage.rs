@@ -1,0 +1,813 @@
+//! Triage: an institution's queue, one referral, its lifecycle, thread, assignee, audit, and
+//! the responsiveness figures.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDateTime};
+
+use crate::db::triage::{EventRow, QueueCursor, QueueFilter, QueueItem};
+use crate::db::{self, DbConn, inquiries as store, institutions, triage as queue};
+use crate::domain::account::Actor;
+use crate::domain::calendar;
+use crate::domain::inquiry::{Author, Inquiry, Message, Referral, Visibility};
+use crate::domain::institution::{Contact, Institution};
+use crate::domain::lifecycle::{self, TransitionError, TransitionInput};
+use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutcome, Selection};
+use crate::domain::taxonomy::{ReferralStatus, Role};
+use crate::error::{Error, FieldError};
+use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::{Guichet, known_uuid, new_id};
+
+/// Who is assigned, in a queue filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assigned {
+    /// The caller's own contact record (same institution, same e-mail).
+    Me,
+    Contact(String),
+}
+
+/// A validated queue request.
+#[derive(Debug, Clone, Default)]
+pub struct QueueRequest {
+    pub filter: QueueFilter,
+    pub assigned: Option<Assigned>,
+    pub limit: i64,
+}
+
+/// A queue page and where the next one starts.
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    pub next: Option<QueueCursor>,
+}
+
+/// The scope of a staff member's lists: their institution; operators choose (or see all).
+fn scope(actor: &Actor, requested: Option<String>) -> Result<Option<String>, Error> {
+    match (actor.role, &actor.institution_id) {
+        (Role::Operator, _) => Ok(requested),
+        (_, Some(own)) => match requested {
+            Some(other) if &other != own => Err(Error::NotFound {
+                resource: "institution",
+            }),
+            _ => Ok(Some(own.clone())),
+        },
+        (_, None) => Err(Error::invalid_token()),
+    }
+}
+
+/// `GET /v1/referrals`.
+pub async fn referral_list(
+    g: &Guichet,
+    actor: &Actor,
+    institution: Option<String>,
+    mut request: QueueRequest,
+) -> Result<QueuePage, Error> {
+    request.filter.institution_id = scope(actor, institution)?;
+    let actor = actor.clone();
+    g.db.run(move |conn| {
+        let now = db::now();
+        match &request.assigned {
+            Some(Assigned::Contact(id)) => request.filter.contact_id = Some(id.clone()),
+            Some(Assigned::Me) => {
+                let me = match &actor.institution_id {
+                    Some(inst) => queue::contact_of_user(conn, inst, &actor.email)?,
+                    None => None,
+                };
+                // No contact record: nothing is assigned to the caller.
+                request.filter.contact_id = Some(me.unwrap_or_else(|| "none".into()));
+            }
+            None => {}
+        }
+        let mut items = queue::queue_page(conn, &request.filter, now, request.limit + 1)?;
+        let more = items.len() as i64 > request.limit;
+        items.truncate(request.limit as usize);
+        let next = if more {
+            items.last().map(|i| QueueCursor {
+                due: i.referral.first_response_due_at,
+                id: i.referral.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(QueuePage { items, next })
+    })
+    .await
+}
+
+/// `GET /v1/referrals/summary`: counts per status and overdue.
+pub async fn referral_summary(
+    g: &Guichet,
+    actor: &Actor,
+    institution: Option<String>,
+) -> Result<(BTreeMap<ReferralStatus, i64>, i64), Error> {
+    let inst = scope(actor, institution)?;
+    g.db.run(move |conn| {
+        let (rows, overdue) = queue::queue_summary(conn, inst.as_deref(), db::now())?;
+        let mut counts: BTreeMap<ReferralStatus, i64> =
+            ReferralStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for (status, n) in rows {
+            if let Ok(s) = status.parse() {
+                counts.insert(s, n);
+            }
+        }
+        Ok((counts, overdue))
+    })
+    .await
+}
+
+/// Everything staff see of one referral.
+#[derive(Debug, Clone)]
+pub struct ReferralDetail {
+    pub referral: Referral,
+    pub inquiry: Inquiry,
+    pub institution_name: String,
+    /// Why routing chose this institution (absent for referrals routed by hand or forwarded).
+    pub routing: Option<Selection>,
+    /// Names of the other institutions that received the same inquiry. Names only.
+    pub other_institutions: Vec<String>,
+    pub contact: Option<Contact>,
+    /// External messages and internal notes, oldest first.
+    pub messages: Vec<Message>,
+    pub allowed_transitions: Vec<ReferralStatus>,
+    pub now: NaiveDateTime,
+}
+
+/// Loads a referral the actor may see, or the same 404 as a missing one.
+fn visible_referral(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Referral, Error> {
+    let referral = store::referral_get(conn, id)?.ok_or(Error::NotFound {
+        resource: "referral",
+    })?;
+    institution_access(
+        actor,
+        &referral.institution_id,
+        InstitutionAction::Read,
+        "referral",
+    )?;
+    Ok(referral)
+}
+
+fn load_detail(conn: &mut DbConn, referral: Referral) -> Result<ReferralDetail, Error> {
+    let (inquiry, _) = store::inquiry_get(conn, &referral.inquiry_id)?
+        .ok_or_else(|| Error::internal("referral without inquiry"))?;
+    let decision: RoutingOutcome =
+        serde_json::from_str(&store::inquiry_decision(conn, &inquiry.id)?)
+            .map_err(Error::internal)?;
+    let names: HashMap<String, String> = institutions::institution_list(conn)?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    let other_institutions = store::referrals_of_inquiry(conn, &inquiry.id)?
+        .into_iter()
+        .filter(|r| r.institution_id != referral.institution_id)
+        .map(|r| {
+            names
+                .get(&r.institution_id)
+                .cloned()
+                .unwrap_or(r.institution_id)
+        })
+        .collect();
+    let contact = match &referral.contact_id {
+        Some(c) => institutions::contact_get(conn, &referral.institution_id, c)?,
+        None => None,
+    };
+    let messages = store::messages_of(conn, std::slice::from_ref(&referral.id), false)?;
+    Ok(ReferralDetail {
+        routing: decision
+            .selected
+            .into_iter()
+            .find(|s| s.institution_id == referral.institution_id && referral.reasons == s.reasons),
+        institution_name: names
+            .get(&referral.institution_id)
+            .cloned()
+            .unwrap_or_else(|| referral.institution_id.clone()),
+        allowed_transitions: lifecycle::staff_transitions(referral.status).to_vec(),
+        referral,
+        inquiry,
+        other_institutions,
+        contact,
+        messages,
+        now: db::now(),
+    })
+}
+
+/// `GET /v1/referrals/{id}`.
+pub async fn referral_get(g: &Guichet, actor: &Actor, id: &str) -> Result<ReferralDetail, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.run(move |conn| {
+        let referral = visible_referral(conn, &actor, &id)?;
+        load_detail(conn, referral)
+    })
+    .await
+}
+
+fn event(
+    conn: &mut DbConn,
+    r: &Referral,
+    actor: &Actor,
+    action: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<(), Error> {
+    store::event_insert(
+        conn,
+        store::Event {
+            inquiry_id: Some(&r.inquiry_id),
+            referral_id: Some(&r.id),
+            institution_id: Some(&r.institution_id),
+            actor_kind: "user",
+            actor_id: Some(&actor.user_id),
+            action,
+            from_value: from,
+            to_value: to,
+            at,
+        },
+    )
+}
+
+/// Status change bookkeeping shared by staff transitions and submitter replies: the first
+/// response, and the SLA clock that pauses while information is requested.
+pub fn apply_status(r: &mut Referral, to: ReferralStatus, now: NaiveDateTime) {
+    if lifecycle::is_first_response(r.status) && r.first_responded_at.is_none() {
+        r.first_responded_at = Some(now);
+    }
+    // Leaving `info_requested` resumes the clock (the pause is cleared either way).
+    if r.status == ReferralStatus::InfoRequested
+        && let Some(paused) = r.sla_paused_at.take()
+        && r.first_responded_at.is_none()
+    {
+        r.first_response_due_at = calendar::extend_for_pause(r.first_response_due_at, paused, now);
+    }
+    if to == ReferralStatus::InfoRequested {
+        r.sla_paused_at = Some(now);
+    }
+    r.status = to;
+    r.version += 1;
+    r.updated_at = now;
+}
+
+fn post_message(
+    conn: &mut DbConn,
+    r: &mut Referral,
+    actor: &Actor,
+    body: String,
+    visibility: Visibility,
+    now: NaiveDateTime,
+) -> Result<Message, Error> {
+    let message = Message {
+        id: new_id(),
+        referral_id: r.id.clone(),
+        author: Author::Staff,
+        author_user_id: Some(actor.user_id.clone()),
+        visibility,
+        body,
+        created_at: now,
+    };
+    store::message_insert(conn, &message)?;
+    let v = match visibility {
+        Visibility::External => "external",
+        Visibility::Internal => "internal",
+    };
+    event(conn, r, actor, "message_posted", None, Some(v), now)?;
+    if visibility == Visibility::External && r.first_responded_at.is_none() {
+        r.first_responded_at = Some(now);
+    }
+    Ok(message)
+}
+
+/// `POST /v1/referrals/{id}/transitions`.
+pub async fn referral_transition(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    to: ReferralStatus,
+    input: TransitionInput,
+) -> Result<ReferralDetail, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut r = visible_referral(conn, &actor, &id)?;
+        let expected = if_match.ok_or(Error::PreconditionRequired)?;
+        if r.version != expected {
+            return Err(Error::PreconditionFailed);
+        }
+        lifecycle::check_transition(r.status, to, &input).map_err(|e| match e {
+            TransitionError::NotAllowed(allowed) => Error::conflict(
+                "transition_not_allowed",
+                format!(
+                    "A {} referral cannot become {to}; allowed: {}.",
+                    r.status,
+                    if allowed.is_empty() {
+                        "none (it is closed)".to_owned()
+                    } else {
+                        allowed
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            ),
+            TransitionError::Missing(pointer, why) => {
+                Error::validation_one(pointer, "required", why)
+            }
+        })?;
+        let now = db::now();
+        let target = match (to, &input.forward_to) {
+            (ReferralStatus::Forwarded, Some(target)) => {
+                let inst = institutions::institution_get(conn, target)?.ok_or_else(|| {
+                    Error::validation_one(
+                        "/forward_to",
+                        "unknown_institution",
+                        format!("no institution has the id `{target}`"),
+                    )
+                })?;
+                if inst.id == r.institution_id {
+                    return Err(Error::validation_one(
+                        "/forward_to",
+                        "same_institution",
+                        "a referral is forwarded to another institution",
+                    ));
+                }
+                if store::referrals_of_inquiry(conn, &r.inquiry_id)?
+                    .iter()
+                    .any(|x| x.institution_id == inst.id)
+                {
+                    return Err(Error::conflict(
+                        "already_referred",
+                        format!("{} already has this inquiry.", inst.name),
+                    ));
+                }
+                Some(inst)
+            }
+            _ => None,
+        };
+        let from = r.status;
+        apply_status(&mut r, to, now);
+        match to {
+            ReferralStatus::Declined => {
+                r.decision_reason = input.reason_code.map(|c| c.as_str().to_owned());
+                r.decision_note = input.reason_text.clone();
+            }
+            ReferralStatus::Forwarded => {
+                r.decision_reason = target.as_ref().map(|t| t.id.clone());
+                r.decision_note = input.reason_text.clone();
+            }
+            _ => {}
+        }
+        if let Some(body) = input.message.clone() {
+            post_message(conn, &mut r, &actor, body, Visibility::External, now)?;
+        }
+        if !store::referral_save(conn, &r, expected)? {
+            return Err(Error::PreconditionFailed);
+        }
+        event(
+            conn,
+            &r,
+            &actor,
+            "status_changed",
+            Some(from.as_str()),
+            Some(to.as_str()),
+            now,
+        )?;
+        if let Some(reason) = &r.decision_reason {
+            event(
+                conn,
+                &r,
+                &actor,
+                "decision_recorded",
+                None,
+                Some(reason),
+                now,
+            )?;
+        }
+        if let Some(target) = target {
+            forward(
+                conn,
+                &r,
+                &actor,
+                &target,
+                input.reason_text.as_deref().unwrap_or(""),
+                now,
+            )?;
+        }
+        load_detail(conn, r)
+    })
+    .await
+}
+
+/// Creates the referral at the institution a referral is forwarded to; its contact is chosen
+/// by that institution's profile and contacts, as routing does.
+fn forward(
+    conn: &mut DbConn,
+    from: &Referral,
+    actor: &Actor,
+    target: &Institution,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    let (inquiry, _) = store::inquiry_get(conn, &from.inquiry_id)?
+        .ok_or_else(|| Error::internal("referral without inquiry"))?;
+    let loads = store::open_referrals_per_contact(conn)?;
+    let mut profile = target.profile.clone();
+    if !profile
+        .accepted_inquiry_types
+        .contains(&inquiry.draft.inquiry_type)
+    {
+        profile
+            .accepted_inquiry_types
+            .push(inquiry.draft.inquiry_type);
+    }
+    let candidate = InstitutionCandidate {
+        id: target.id.clone(),
+        name: target.name.clone(),
+        profile,
+        profile_version: target.profile_version,
+        contacts: institutions::contact_list(conn, &target.id, None, i64::MAX)?
+            .into_iter()
+            .map(|c| ContactCandidate {
+                open_referrals: loads.get(&c.id).copied().unwrap_or(0),
+                id: c.id,
+                name: c.name,
+                active: c.active,
+                expertise: c.expertise,
+            })
+            .collect(),
+    };
+    let mut routing_input = inquiry.draft.routing_input();
+    routing_input.preferred_institutions = vec![target.id.clone()];
+    let outcome = crate::domain::routing::route(&routing_input, &[candidate]);
+    let selection = outcome.selected.first();
+    let from_name = institutions::institution_get(conn, &from.institution_id)?
+        .map(|i| i.name)
+        .unwrap_or_else(|| from.institution_id.clone());
+    let referral = Referral {
+        id: new_id(),
+        inquiry_id: inquiry.id.clone(),
+        institution_id: target.id.clone(),
+        contact_id: selection.and_then(|s| s.contact.as_ref().map(|c| c.contact_id.clone())),
+        status: ReferralStatus::New,
+        reasons: vec![format!("Forwarded by {from_name}: {reason}")],
+        score: selection.map_or(0, |s| i32::from(s.score)),
+        profile_version: target.profile_version,
+        first_response_due_at: calendar::due_at(now, target.sla_business_days.max(1) as u32),
+        first_responded_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        decision_reason: None,
+        decision_note: None,
+        sla_paused_at: None,
+    };
+    store::referral_insert(conn, &referral)?;
+    event(
+        conn,
+        &referral,
+        actor,
+        "referral_forwarded",
+        Some(&from.institution_id),
+        Some(&target.id),
+        now,
+    )
+}
+
+/// `POST /v1/referrals/{id}/assignee`: reassign to an active contact of the same institution.
+pub async fn referral_assign(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    contact_id: String,
+) -> Result<ReferralDetail, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut r = visible_referral(conn, &actor, &id)?;
+        let expected = if_match.ok_or(Error::PreconditionRequired)?;
+        if r.version != expected {
+            return Err(Error::PreconditionFailed);
+        }
+        if !r.status.is_open() {
+            return Err(Error::conflict(
+                "referral_closed",
+                format!("This referral is {}.", r.status),
+            ));
+        }
+        let contact = match known_uuid(&contact_id, "contact") {
+            Ok(()) => institutions::contact_get(conn, &r.institution_id, &contact_id)?,
+            Err(_) => None,
+        };
+        match contact {
+            Some(c) if c.active => {}
+            Some(_) => {
+                return Err(Error::validation_one(
+                    "/contact_id",
+                    "inactive_contact",
+                    "this contact is inactive",
+                ));
+            }
+            None => {
+                return Err(Error::validation_one(
+                    "/contact_id",
+                    "unknown_contact",
+                    "no contact of this institution has this id",
+                ));
+            }
+        }
+        let before = r.contact_id.replace(contact_id.clone());
+        let now = db::now();
+        r.version += 1;
+        r.updated_at = now;
+        if !store::referral_save(conn, &r, expected)? {
+            return Err(Error::PreconditionFailed);
+        }
+        event(
+            conn,
+            &r,
+            &actor,
+            "assigned",
+            before.as_deref(),
+            Some(&contact_id),
+            now,
+        )?;
+        load_detail(conn, r)
+    })
+    .await
+}
+
+/// `GET /v1/referrals/{id}/messages`: the whole thread, internal notes included.
+pub async fn referral_messages(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<Message>, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.run(move |conn| {
+        let r = visible_referral(conn, &actor, &id)?;
+        store::messages_of(conn, std::slice::from_ref(&r.id), false)
+    })
+    .await
+}
+
+/// `POST /v1/referrals/{id}/messages`. The first external message is the first response.
+pub async fn referral_message_create(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    body: String,
+    visibility: Visibility,
+) -> Result<Message, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut r = visible_referral(conn, &actor, &id)?;
+        let now = db::now();
+        let expected = r.version;
+        let responded = r.first_responded_at;
+        let message = post_message(conn, &mut r, &actor, body, visibility, now)?;
+        if r.first_responded_at != responded {
+            r.version += 1;
+            r.updated_at = now;
+            if !store::referral_save(conn, &r, expected)? {
+                return Err(Error::PreconditionFailed);
+            }
+        }
+        Ok(message)
+    })
+    .await
+}
+
+/// `GET /v1/referrals/{id}/events`.
+pub async fn referral_events(g: &Guichet, actor: &Actor, id: &str) -> Result<Vec<EventRow>, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.run(move |conn| {
+        let r = visible_referral(conn, &actor, &id)?;
+        queue::referral_events(conn, &r.id)
+    })
+    .await
+}
+
+/// Responsiveness of one institution (or all) over referrals created in a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    pub referrals: i64,
+    pub per_status: BTreeMap<ReferralStatus, i64>,
+    pub median_hours_to_first_response: Option<f64>,
+    pub p90_hours_to_first_response: Option<f64>,
+    /// Share of referrals whose first response came by the due date, among those answered or
+    /// past due.
+    pub answered_within_sla: Option<f64>,
+    /// Accepted over accepted and declined.
+    pub acceptance_rate: Option<f64>,
+    pub decline_reasons: BTreeMap<String, i64>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+pub fn compute_stats(referrals: &[Referral], now: NaiveDateTime) -> Stats {
+    let mut per_status: BTreeMap<ReferralStatus, i64> =
+        ReferralStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut hours = Vec::new();
+    let (mut on_time, mut judged) = (0i64, 0i64);
+    let mut decline_reasons = BTreeMap::new();
+    for r in referrals {
+        *per_status.entry(r.status).or_default() += 1;
+        match r.first_responded_at {
+            Some(at) => {
+                hours.push((at - r.created_at).num_seconds() as f64 / 3600.0);
+                judged += 1;
+                if at <= r.first_response_due_at {
+                    on_time += 1;
+                }
+            }
+            None if r.is_overdue(now) => judged += 1,
+            None => {}
+        }
+        if r.status == ReferralStatus::Declined {
+            *decline_reasons
+                .entry(r.decision_reason.clone().unwrap_or_else(|| "other".into()))
+                .or_default() += 1;
+        }
+    }
+    hours.sort_by(|a, b| a.total_cmp(b));
+    let accepted = per_status[&ReferralStatus::Accepted];
+    let declined = per_status[&ReferralStatus::Declined];
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    Stats {
+        referrals: referrals.len() as i64,
+        per_status,
+        median_hours_to_first_response: percentile(&hours, 0.5).map(round),
+        p90_hours_to_first_response: percentile(&hours, 0.9).map(round),
+        answered_within_sla: (judged > 0).then(|| round(on_time as f64 / judged as f64)),
+        acceptance_rate: (accepted + declined > 0)
+            .then(|| round(accepted as f64 / (accepted + declined) as f64)),
+        decline_reasons,
+    }
+}
+
+/// `GET /v1/institutions/{id}/stats`: its staff and operators.
+pub async fn institution_stats(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Stats, Error> {
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Read,
+        "institution",
+    )?;
+    let inst = institution_id.to_owned();
+    g.db.run(move |conn| {
+        if !institutions::institution_exists(conn, &inst)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let rows = queue::referrals_created_between(conn, Some(&inst), from, to)?;
+        Ok(compute_stats(&rows, db::now()))
+    })
+    .await
+}
+
+/// `GET /v1/transparency`: the same figures for every institution, public.
+pub async fn transparency(
+    g: &Guichet,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<(Institution, Stats)>, Error> {
+    g.db.run(move |conn| {
+        let now = db::now();
+        let rows = queue::referrals_created_between(conn, None, from, to)?;
+        let mut by_inst: HashMap<String, Vec<Referral>> = HashMap::new();
+        for r in rows {
+            by_inst.entry(r.institution_id.clone()).or_default().push(r);
+        }
+        Ok(institutions::institution_list(conn)?
+            .into_iter()
+            .map(|i| {
+                let stats =
+                    compute_stats(by_inst.get(&i.id).map_or(&[][..], |v| v.as_slice()), now);
+                (i, stats)
+            })
+            .collect())
+    })
+    .await
+}
+
+/// A period given by the client: both bounds optional, `from` before `to`.
+pub fn period(
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+) -> Result<(NaiveDateTime, NaiveDateTime), Error> {
+    let to = to.unwrap_or_else(|| db::now() + Duration::seconds(1));
+    let from = from.unwrap_or_else(|| to - Duration::days(365));
+    if from >= to {
+        return Err(Error::Validation(vec![FieldError::new(
+            "/from",
+            "invalid_period",
+            "`from` must be before `to`",
+        )]));
+    }
+    Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_790_000_000 + h * 3600, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default()
+    }
+
+    fn referral(status: ReferralStatus, responded_after_h: Option<i64>, due_h: i64) -> Referral {
+        Referral {
+            id: new_id(),
+            inquiry_id: "i".into(),
+            institution_id: "curie".into(),
+            contact_id: None,
+            status,
+            reasons: vec![],
+            score: 50,
+            profile_version: 1,
+            first_response_due_at: at(due_h),
+            first_responded_at: responded_after_h.map(at),
+            version: 1,
+            created_at: at(0),
+            updated_at: at(0),
+            decision_reason: (status == ReferralStatus::Declined).then(|| "no_capacity".into()),
+            decision_note: None,
+            sla_paused_at: None,
+        }
+    }
+
+    #[test]
+    fn figures_follow_the_referrals() {
+        use ReferralStatus as S;
+        let rows = vec![
+            referral(S::Accepted, Some(2), 48),
+            referral(S::Declined, Some(10), 48),
+            referral(S::Declined, Some(100), 48),
+            referral(S::InReview, Some(4), 48),
+            referral(S::New, None, 48),
+        ];
+        let s = compute_stats(&rows, at(72));
+        assert_eq!(s.referrals, 5);
+        assert_eq!(s.per_status[&S::Declined], 2);
+        assert_eq!(s.median_hours_to_first_response, Some(4.0));
+        assert_eq!(s.p90_hours_to_first_response, Some(100.0));
+        // 3 on time out of 5 judged (4 answered, 1 overdue).
+        assert_eq!(s.answered_within_sla, Some(0.6));
+        assert_eq!(s.acceptance_rate, Some(0.33));
+        assert_eq!(s.decline_reasons.get("no_capacity"), Some(&2));
+        assert_eq!(
+            compute_stats(&[], at(0)).median_hours_to_first_response,
+            None
+        );
+    }
+
+    #[test]
+    fn the_sla_clock_pauses_while_information_is_requested() {
+        use ReferralStatus as S;
+        // Received Monday 2026-11-30 09:00 UTC, due in 5 business days.
+        let received = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap_or_default();
+        let mut r = referral(S::InReview, None, 0);
+        r.first_response_due_at = calendar::due_at(received, 5);
+        let due = r.first_response_due_at;
+        apply_status(&mut r, S::InfoRequested, received);
+        assert_eq!(r.sla_paused_at, Some(received));
+        assert!(
+            !r.is_overdue(due + Duration::days(30)),
+            "no overdue while paused"
+        );
+        // Three business days later (Thursday) the submitter answers.
+        apply_status(&mut r, S::InReview, received + Duration::days(3));
+        assert_eq!(r.sla_paused_at, None);
+        assert_eq!(r.first_response_due_at, calendar::due_at(due, 3));
+        assert_eq!(r.version, 3);
+    }
+
+    #[test]
+    fn leaving_new_is_the_first_response() {
+        let mut r = referral(ReferralStatus::New, None, 48);
+        apply_status(&mut r, ReferralStatus::Acknowledged, at(5));
+        assert_eq!(r.first_responded_at, Some(at(5)));
+        apply_status(&mut r, ReferralStatus::InReview, at(9));
+        assert_eq!(r.first_responded_at, Some(at(5)));
+    }
+}

@@ -1,0 +1,912 @@
+//! Triage: the queue, one referral's lifecycle, threads, assignment, SLA, audit, figures, and
+//! the authorization matrix over every operation of the contract.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::http::Method;
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use guichet::domain::taxonomy::Role;
+
+use crate::support::{Response, TestApp};
+
+fn inquiry(preferred: &[&str], title: &str) -> Value {
+    json!({
+        "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna@helios.example", "country": "DE"},
+        "inquiry_type": "clinical_trial",
+        "title": title,
+        "summary": "First-in-human trial of a PSMA radioligand.",
+        "therapeutic_areas": ["prostate"],
+        "modalities": ["radiopharmaceutical"],
+        "stage": "phase_1",
+        "preferred_institutions": preferred,
+        "non_confidential": true
+    })
+}
+
+struct Submitted {
+    id: String,
+    token: String,
+    referrals: BTreeMap<String, String>,
+}
+
+async fn submit(app: &TestApp, preferred: &[&str], title: &str) -> Submitted {
+    let res = app
+        .post("/v1/inquiries")
+        .json(inquiry(preferred, title))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    Submitted {
+        id: res.body["id"].as_str().unwrap().to_owned(),
+        token: res.body["tracking_token"].as_str().unwrap().to_owned(),
+        referrals: res.body["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["institution"]["id"].as_str().unwrap().to_owned(),
+                    r["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+async fn transition(app: &TestApp, token: &str, id: &str, etag: &str, body: Value) -> Response {
+    app.post(&format!("/v1/referrals/{id}/transitions"))
+        .token(token)
+        .header("If-Match", etag)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn etag(app: &TestApp, token: &str, id: &str) -> String {
+    let res = app
+        .get(&format!("/v1/referrals/{id}"))
+        .token(token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.header("etag").unwrap()
+}
+
+#[actix_web::test]
+async fn the_queue_holds_only_the_institutions_own_referrals() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let op = app.operator().await;
+    submit(&app, &["curie"], "For Curie").await;
+    submit(&app, &["aphp"], "For AP-HP").await;
+    let page = app.get("/v1/referrals").token(&curie).send().await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let items = page.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["institution"]["id"], "curie");
+    assert_eq!(items[0]["title"], "For Curie");
+    assert_eq!(items[0]["overdue"], false);
+    assert!(items[0]["reference"].as_str().unwrap().starts_with("GU-"));
+    let all = app.get("/v1/referrals").token(&op).send().await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
+    let only = app
+        .get("/v1/referrals?institution=aphp")
+        .token(&op)
+        .send()
+        .await;
+    assert_eq!(only.body["items"][0]["title"], "For AP-HP");
+    app.get("/v1/referrals?institution=aphp")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn queue_filters_select_what_they_say() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let a = submit(&app, &["curie"], "Lutetium radioligand").await;
+    submit(&app, &["curie"], "Another trial").await;
+    let titles = |r: &Response| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = app
+        .get("/v1/referrals?q=LUTETIUM")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r), vec!["Lutetium radioligand"]);
+    let r = app.get("/v1/referrals?q=helios").token(&curie).send().await;
+    assert_eq!(titles(&r).len(), 2, "organization is searched");
+    let r = app.get("/v1/referrals?q=100%25").token(&curie).send().await;
+    assert_eq!(titles(&r).len(), 0, "% matches itself");
+    let id = &a.referrals["curie"];
+    let tag = etag(&app, &curie, id).await;
+    transition(&app, &curie, id, &tag, json!({"to": "acknowledged"})).await;
+    let r = app
+        .get("/v1/referrals?status=acknowledged")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r), vec!["Lutetium radioligand"]);
+    let r = app
+        .get("/v1/referrals?status=new,acknowledged")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r).len(), 2);
+    let r = app
+        .get("/v1/referrals?therapeutic_area=breast")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r).len(), 0);
+    let r = app.get("/v1/referrals?therapeutic_area=prostate&modality=radiopharmaceutical&inquiry_type=clinical_trial").token(&curie).send().await;
+    assert_eq!(titles(&r).len(), 2);
+    let r = app
+        .get("/v1/referrals?sort=newest")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r), vec!["Another trial", "Lutetium radioligand"]);
+    app.get("/v1/referrals?status=open")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_status");
+    app.get("/v1/referrals?sort=random")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+    app.get("/v1/referrals?assigned=bob")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_assigned");
+    app.get("/v1/referrals?cursor=xyz")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_cursor");
+
+    // Overdue: move the due date into the past.
+    let id = a.referrals["curie"].clone();
+    let b_id = app
+        .get("/v1/referrals?status=new")
+        .token(&curie)
+        .send()
+        .await
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.g.db.run(move |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query(format!("UPDATE referrals SET first_response_due_at = '2020-01-01 00:00:00' WHERE id IN ('{id}', '{b_id}')"))
+            .execute(conn)?;
+        Ok(())
+    }).await.unwrap();
+    let r = app
+        .get("/v1/referrals?overdue=true")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(
+        titles(&r),
+        vec!["Another trial"],
+        "the acknowledged one has responded"
+    );
+    let r = app
+        .get("/v1/referrals?overdue=false")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r), vec!["Lutetium radioligand"]);
+    let s = app.get("/v1/referrals/summary").token(&curie).send().await;
+    assert_eq!(s.body["overdue"], 1);
+    assert_eq!(s.body["counts"]["new"], 1);
+    assert_eq!(s.body["counts"]["acknowledged"], 1);
+    assert_eq!(s.body["counts"]["declined"], 0);
+}
+
+#[actix_web::test]
+async fn assigned_to_me_uses_the_callers_contact_record() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let created = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&op)
+        .json(json!({"name": "Claire", "email": "claire@curie.fr", "expertise": {"therapeutic_areas": ["prostate"]}}))
+        .send()
+        .await;
+    let contact = created.body["id"].as_str().unwrap().to_owned();
+    let claire = app
+        .staff("claire@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let other = app
+        .staff("other@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    submit(&app, &["curie"], "Mine").await;
+    let mine = app
+        .get("/v1/referrals?assigned=me")
+        .token(&claire)
+        .send()
+        .await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        mine.body["items"][0]["assigned_contact"]["id"],
+        contact.as_str()
+    );
+    let theirs = app
+        .get("/v1/referrals?assigned=me")
+        .token(&other)
+        .send()
+        .await;
+    assert_eq!(theirs.body["items"], json!([]));
+    let by_id = app
+        .get(&format!("/v1/referrals?assigned={contact}"))
+        .token(&other)
+        .send()
+        .await;
+    assert_eq!(by_id.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn paging_neither_skips_nor_repeats_while_referrals_arrive() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let mut expected = BTreeSet::new();
+    for i in 0..7 {
+        let s = submit(&app, &["curie"], &format!("Inquiry {i}")).await;
+        expected.insert(s.referrals["curie"].clone());
+    }
+    for sort in ["due", "newest"] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut round = 0;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/v1/referrals?limit=3&sort={sort}&cursor={c}"),
+                None => format!("/v1/referrals?limit=3&sort={sort}"),
+            };
+            let page = app.get(&path).token(&curie).send().await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            seen.extend(
+                page.body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap().to_owned()),
+            );
+            // New referrals arrive between pages.
+            submit(&app, &["curie"], &format!("Late {sort} {round}")).await;
+            round += 1;
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let unique: BTreeSet<String> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort}: an item was repeated");
+        assert!(expected.is_subset(&unique), "{sort}: an item was skipped");
+    }
+}
+
+#[actix_web::test]
+async fn a_referral_shows_its_inquiry_routing_and_only_the_names_of_other_institutions() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie", "gustave-roussy"], "Shared").await;
+    let gr_admin = app
+        .staff("a@gr.fr", Role::InstitutionAdmin, Some("gustave-roussy"))
+        .await;
+    let gr_id = &s.referrals["gustave-roussy"];
+    let tag = etag(&app, &gr_admin, gr_id).await;
+    transition(&app, &gr_admin, gr_id, &tag, json!({"to": "acknowledged"})).await;
+    app.post(&format!("/v1/referrals/{gr_id}/messages"))
+        .token(&gr_admin)
+        .json(json!({"body": "GR internal secret", "visibility": "internal"}))
+        .send()
+        .await;
+
+    let res = app
+        .get(&format!("/v1/referrals/{}", s.referrals["curie"]))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(res.body["version"], 1);
+    assert_eq!(res.body["status"], "new");
+    assert_eq!(
+        res.body["inquiry"]["submitter"]["email"],
+        "anna@helios.example"
+    );
+    assert_eq!(res.body["other_institutions"], json!(["Gustave Roussy"]));
+    assert_eq!(res.body["routing"]["preferred"], true);
+    assert!(res.body["routing"]["profile_version"].as_i64().is_some());
+    assert_eq!(
+        res.body["allowed_transitions"],
+        json!(["acknowledged", "in_review", "declined", "forwarded"])
+    );
+    let text = res.body.to_string();
+    assert!(
+        !text.contains("GR internal secret") && !text.contains("acknowledged\",\"institution"),
+        "{text}"
+    );
+    assert_eq!(res.body["sla"]["overdue"], false);
+}
+
+#[actix_web::test]
+async fn the_lifecycle_is_enforced_with_if_match() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Lifecycle").await;
+    let id = &s.referrals["curie"];
+    let res = app
+        .post(&format!("/v1/referrals/{id}/transitions"))
+        .token(&curie)
+        .json(json!({"to": "acknowledged"}))
+        .send()
+        .await;
+    res.assert_problem(428, "if_match_required");
+    transition(&app, &curie, id, "\"7\"", json!({"to": "acknowledged"}))
+        .await
+        .assert_problem(412, "stale_version");
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"1\"",
+        json!({"to": "accepted", "message": "yes"}),
+    )
+    .await;
+    res.assert_problem(409, "transition_not_allowed");
+    assert!(
+        res.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("acknowledged, in_review, declined, forwarded")
+    );
+    transition(&app, &curie, id, "\"1\"", json!({"to": "lost"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let ok = transition(&app, &curie, id, "\"1\"", json!({"to": "acknowledged"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.header("etag").as_deref(), Some("\"2\""));
+    assert!(
+        ok.body["sla"]["first_responded_at"].is_string(),
+        "leaving new is the first response"
+    );
+    transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"}))
+        .await
+        .assert_problem(412, "stale_version");
+    let ok = transition(&app, &curie, id, "W/\"2\"", json!({"to": "in_review"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let res = transition(&app, &curie, id, "\"3\"", json!({"to": "declined"})).await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/reason_code".into(), "required".into())]
+    );
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"3\"",
+        json!({"to": "declined", "reason_code": "other"}),
+    )
+    .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/reason_text".into(), "required".into())]
+    );
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"3\"",
+        json!({"to": "declined", "reason_code": "budget"}),
+    )
+    .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/reason_code".into(), "invalid_enum".into())]
+    );
+    let res = transition(&app, &curie, id, "\"3\"", json!({"to": "declined", "reason_code": "too_early_stage", "message": "Come back with phase 1 data."})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["decision"]["reason"], "too_early_stage");
+    assert_eq!(res.body["allowed_transitions"], json!([]));
+    let seen = app
+        .get(&format!("/v1/inquiries/{}", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    assert_eq!(seen.body["referrals"][0]["status"], "declined");
+    assert_eq!(
+        seen.body["referrals"][0]["messages"][0]["body"],
+        "Come back with phase 1 data."
+    );
+    assert_eq!(seen.body["status"], "closed");
+}
+
+#[actix_web::test]
+async fn information_requests_go_to_the_submitter_and_a_reply_resumes_the_review() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Info").await;
+    let id = &s.referrals["curie"];
+    transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"})).await;
+    let res = transition(&app, &curie, id, "\"2\"", json!({"to": "info_requested"})).await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/message".into(), "required".into())]
+    );
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"2\"",
+        json!({"to": "info_requested", "message": "Which dosimetry model?"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["sla"]["paused"], true);
+    let note = app
+        .post(&format!("/v1/referrals/{id}/messages"))
+        .token(&curie)
+        .json(json!({"body": "Internal: check with the radiopharmacy", "visibility": "internal"}))
+        .send()
+        .await;
+    assert_eq!(note.status, 201, "{}", note.body);
+    let seen = app
+        .get(&format!("/v1/inquiries/{}", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    assert_eq!(seen.body["status"], "info_requested");
+    let text = seen.body.to_string();
+    assert!(text.contains("Which dosimetry model?"));
+    assert!(
+        !text.contains("radiopharmacy"),
+        "an internal note reached the submitter: {text}"
+    );
+    let reply = app
+        .post(&format!("/v1/inquiries/{}/referrals/{id}/messages", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .json(json!({"body": "MIRD, with SPECT/CT at 24 h."}))
+        .send()
+        .await;
+    assert_eq!(reply.status, 201);
+    let after = app
+        .get(&format!("/v1/referrals/{id}"))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(after.body["status"], "in_review");
+    assert_eq!(after.body["sla"]["paused"], false);
+    let thread = app
+        .get(&format!("/v1/referrals/{id}/messages"))
+        .token(&curie)
+        .send()
+        .await;
+    let bodies: Vec<&str> = thread.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "Which dosimetry model?",
+            "Internal: check with the radiopharmacy",
+            "MIRD, with SPECT/CT at 24 h."
+        ]
+    );
+    let res = app
+        .post(&format!("/v1/referrals/{id}/messages"))
+        .token(&curie)
+        .json(json!({"body": "x".repeat(10_001), "visibility": "public"}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![
+            ("/body".into(), "too_long".into()),
+            ("/visibility".into(), "invalid_enum".into())
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn forwarding_creates_a_referral_the_submitter_and_the_target_see() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let pasteur = app
+        .staff("t@pasteur.fr", Role::Triager, Some("pasteur"))
+        .await;
+    let s = submit(&app, &["curie"], "Forward me").await;
+    let id = &s.referrals["curie"];
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"1\"",
+        json!({"to": "forwarded", "forward_to": "curie", "reason_text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/forward_to".into(), "same_institution".into())]
+    );
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "\"1\"",
+        json!({"to": "forwarded", "forward_to": "mayo", "reason_text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/forward_to".into(), "unknown_institution".into())]
+    );
+    let res = transition(&app, &curie, id, "\"1\"", json!({"to": "forwarded", "forward_to": "pasteur", "reason_text": "Their immunology platform fits better."})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["decision"]["reason"], "pasteur");
+    let queue = app.get("/v1/referrals").token(&pasteur).send().await;
+    assert_eq!(queue.body["items"].as_array().unwrap().len(), 1);
+    let seen = app
+        .get(&format!("/v1/inquiries/{}", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    let statuses: BTreeMap<String, String> = seen.body["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["institution"]["id"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.get("curie").map(String::as_str), Some("forwarded"));
+    assert_eq!(statuses.get("pasteur").map(String::as_str), Some("new"));
+    assert!(
+        seen.body
+            .to_string()
+            .contains("Forwarded by Institut Curie")
+    );
+}
+
+#[actix_web::test]
+async fn reassignment_takes_an_active_contact_of_the_same_institution() {
+    let app = TestApp::new().await;
+    let admin = app
+        .staff("a@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let op = app.operator().await;
+    let mk = |inst: &'static str, email: &'static str| {
+        let app = &app;
+        let op = op.clone();
+        async move {
+            app.post(&format!("/v1/institutions/{inst}/contacts"))
+                .token(&op)
+                .json(json!({"name": email, "email": email}))
+                .send()
+                .await
+                .body["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let active = mk("curie", "active@curie.fr").await;
+    let inactive = mk("curie", "gone@curie.fr").await;
+    let elsewhere = mk("aphp", "x@aphp.fr").await;
+    app.patch(&format!("/v1/institutions/curie/contacts/{inactive}"))
+        .token(&op)
+        .json(json!({"active": false}))
+        .send()
+        .await;
+    let s = submit(&app, &["curie"], "Assign").await;
+    let id = &s.referrals["curie"];
+    let tag = etag(&app, &admin, id).await;
+    let assign = |contact: String, tag: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.post(&format!("/v1/referrals/{id}/assignee"))
+                .token(&admin)
+                .header("If-Match", &tag)
+                .json(json!({"contact_id": contact}))
+                .send()
+                .await
+        }
+    };
+    assert_eq!(
+        assign(inactive.clone(), tag.clone()).await.field_errors(),
+        vec![("/contact_id".into(), "inactive_contact".into())]
+    );
+    assert_eq!(
+        assign(elsewhere.clone(), tag.clone()).await.field_errors(),
+        vec![("/contact_id".into(), "unknown_contact".into())]
+    );
+    let ok = assign(active.clone(), tag.clone()).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["assigned_contact"]["id"], active.as_str());
+    assign(active.clone(), tag)
+        .await
+        .assert_problem(412, "stale_version");
+    let events = app
+        .get(&format!("/v1/referrals/{id}/events"))
+        .token(&admin)
+        .send()
+        .await;
+    let actions: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["referral_routed", "assigned"]);
+    assert_eq!(events.body["items"][1]["to"], active.as_str());
+}
+
+#[actix_web::test]
+async fn twenty_parallel_transitions_with_one_etag_make_exactly_one_change() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Race").await;
+    let id = s.referrals["curie"].clone();
+    let responses = join_all(
+        (0..20).map(|_| transition(&app, &curie, &id, "\"1\"", json!({"to": "acknowledged"}))),
+    )
+    .await;
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for r in &responses {
+        *statuses.entry(r.status.as_u16()).or_default() += 1;
+    }
+    assert_eq!(statuses, BTreeMap::from([(200, 1), (412, 19)]));
+    let events = app
+        .get(&format!("/v1/referrals/{id}/events"))
+        .token(&curie)
+        .send()
+        .await;
+    let changes = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "status_changed")
+        .count();
+    assert_eq!(changes, 1);
+}
+
+#[actix_web::test]
+async fn figures_count_responses_decisions_and_reasons() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    for (i, decision) in ["accept", "decline", "decline", "none"].iter().enumerate() {
+        let s = submit(&app, &["curie"], &format!("Figures {i}")).await;
+        let id = &s.referrals["curie"];
+        match *decision {
+            "accept" => {
+                transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"})).await;
+                transition(
+                    &app,
+                    &curie,
+                    id,
+                    "\"2\"",
+                    json!({"to": "accepted", "message": "Welcome"}),
+                )
+                .await;
+            }
+            "decline" => {
+                transition(
+                    &app,
+                    &curie,
+                    id,
+                    "\"1\"",
+                    json!({"to": "declined", "reason_code": "no_capacity"}),
+                )
+                .await;
+            }
+            _ => {}
+        }
+    }
+    let stats = app
+        .get("/v1/institutions/curie/stats")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    assert_eq!(stats.body["referrals"], 4);
+    assert_eq!(stats.body["per_status"]["declined"], 2);
+    assert_eq!(stats.body["acceptance_rate"], 0.33);
+    assert_eq!(stats.body["decline_reasons"]["no_capacity"], 2);
+    assert_eq!(stats.body["answered_within_sla"], 1.0);
+    assert!(
+        stats.body["median_hours_to_first_response"]
+            .as_f64()
+            .is_some()
+    );
+    let public = app.get("/v1/transparency").send().await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["items"].as_array().unwrap().len(), 4);
+    let text = public.body.to_string();
+    assert!(
+        !text.contains("Helios") && !text.contains("anna@"),
+        "no personal or deal data"
+    );
+    let curie_row = public.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["institution"]["id"] == "curie")
+        .unwrap()
+        .clone();
+    assert_eq!(curie_row["stats"]["referrals"], 4);
+    let aphp = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    app.get("/v1/institutions/curie/stats")
+        .token(&aphp)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/v1/transparency?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z")
+        .send()
+        .await
+        .assert_problem(422, "validation_failed");
+    app.get("/v1/transparency?from=yesterday")
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+}
+
+/// Who may call what. Each operation of the contract must have a row here; the test fails
+/// when one is added without its authorization case.
+/// Columns: anonymous, tracking token only, triager of another institution, triager of the
+/// owning institution (for admin-only actions: 403).
+const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
+    ("health_live", 200, 200, 200, 200),
+    ("health_ready", 200, 200, 200, 200),
+    ("openapi_get", 200, 200, 200, 200),
+    ("institution_list", 200, 200, 200, 200),
+    ("institution_get", 200, 200, 200, 200),
+    ("taxonomy_get", 200, 200, 200, 200),
+    ("transparency_get", 200, 200, 200, 200),
+    ("routing_preview", 0, 0, 0, 0),
+    ("inquiry_create", 0, 0, 0, 0),
+    ("auth_login", 0, 0, 0, 0),
+    ("auth_refresh", 0, 0, 0, 0),
+    ("auth_logout", 401, 401, 0, 0),
+    ("me_get", 401, 401, 200, 200),
+    ("inquiry_get", 404, 200, 404, 404),
+    ("inquiry_message_create", 404, 0, 404, 404),
+    ("inquiry_withdraw", 404, 0, 404, 404),
+    ("contact_list", 401, 401, 404, 200),
+    ("contact_create", 401, 401, 404, 403),
+    ("contact_get", 401, 401, 404, 200),
+    ("contact_update", 401, 401, 404, 403),
+    ("user_list", 401, 401, 404, 403),
+    ("user_create", 401, 401, 404, 403),
+    ("user_update", 401, 401, 404, 403),
+    ("routing_profile_get", 401, 401, 404, 403),
+    ("routing_profile_replace", 401, 401, 404, 403),
+    ("institution_stats_get", 401, 401, 404, 200),
+    ("desk_list", 401, 401, 403, 403),
+    ("inquiry_route", 401, 401, 403, 403),
+    ("referral_list", 401, 401, 200, 200),
+    ("referral_summary", 401, 401, 200, 200),
+    ("referral_get", 401, 401, 404, 200),
+    ("referral_transition", 401, 401, 404, 0),
+    ("referral_assign", 401, 401, 404, 0),
+    ("referral_message_list", 401, 401, 404, 200),
+    ("referral_message_create", 401, 401, 404, 0),
+    ("referral_event_list", 401, 401, 404, 200),
+];
+
+#[actix_web::test]
+async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
+    let app = TestApp::new().await;
+    let doc: Value = serde_json::from_str(&guichet::api::openapi_json()).unwrap();
+    let own = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let other = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    let op = app.operator().await;
+    let contact = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&op)
+        .json(json!({"name": "C", "email": "c@curie.fr"}))
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user_id = app.user("u@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Matrix").await;
+    let referral = s.referrals["curie"].clone();
+
+    let matrix: BTreeMap<&str, (u16, u16, u16, u16)> = MATRIX
+        .iter()
+        .map(|(id, a, b, c, d)| (*id, (*a, *b, *c, *d)))
+        .collect();
+    let mut in_contract = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op_doc) in item.as_object().unwrap() {
+            let id = op_doc["operationId"].as_str().unwrap().to_owned();
+            in_contract.insert(id.clone());
+            let Some(expected) = matrix.get(id.as_str()) else {
+                panic!("operation {id} has no authorization case in MATRIX");
+            };
+            let concrete = path
+                .replace("{institution_id}", "curie")
+                .replace("{contact_id}", &contact)
+                .replace("{user_id}", &user_id)
+                .replace("{referral_id}", &referral)
+                .replace("{inquiry_id}", &s.id);
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let callers: [(Option<&str>, Option<&str>, u16); 4] = [
+                (None, None, expected.0),
+                (None, Some(s.token.as_str()), expected.1),
+                (Some(other.as_str()), None, expected.2),
+                (Some(own.as_str()), None, expected.3),
+            ];
+            for (bearer, tracking, want) in callers {
+                if want == 0 {
+                    continue; // Not an authorization question (public input, or a write we do not replay).
+                }
+                // A valid body where the body is checked before the caller (tracking token).
+                let body = match id.as_str() {
+                    "inquiry_message_create" => json!({"body": "m"}),
+                    "inquiry_route" => json!({"institutions": ["curie"]}),
+                    "referral_assign" => json!({"contact_id": contact}),
+                    "referral_transition" => json!({"to": "acknowledged"}),
+                    "referral_message_create" => json!({"body": "m", "visibility": "internal"}),
+                    "contact_create" => json!({"name": "N", "email": "n@curie.fr"}),
+                    "user_create" => {
+                        json!({"email": "n@curie.fr", "password": "long enough", "role": "triager"})
+                    }
+                    "routing_profile_replace" => {
+                        json!({"accepted_inquiry_types": ["licensing"], "therapeutic_area_weights": {}, "modality_weights": {}, "threshold": 50})
+                    }
+                    _ => json!({}),
+                };
+                let mut req = app.req(method.clone(), &concrete).json(body);
+                if let Some(t) = bearer {
+                    req = req.token(t);
+                }
+                if let Some(t) = tracking {
+                    req = req.header("X-Tracking-Token", t);
+                }
+                let res = req.send().await;
+                let got = res.status.as_u16();
+                let ok = if want == 200 {
+                    (200..300).contains(&got) || got == 422
+                } else {
+                    got == want
+                };
+                assert!(
+                    ok,
+                    "{id} {concrete}: expected {want}, got {got}: {}",
+                    res.body
+                );
+            }
+        }
+    }
+    let listed: BTreeSet<String> = matrix.keys().map(|k| k.to_string()).collect();
+    assert_eq!(
+        listed, in_contract,
+        "MATRIX and the contract list different operations"
+    );
+}
