@@ -21,10 +21,13 @@ require_binary
 TRIAGER_EMAIL=triage@curie.fr
 TRIAGER_PASSWORD='curie triager passphrase'
 
+failed=()
+python_ok=1
+typescript_ok=1
 log "generating the Python client"
-"$REPO_DIR/sdk/python/generate.sh"
+"$REPO_DIR/sdk/python/generate.sh" || { failed+=(python-generate); python_ok=0; }
 log "generating the TypeScript types"
-"$REPO_DIR/sdk/typescript/generate.sh"
+"$REPO_DIR/sdk/typescript/generate.sh" || { failed+=(typescript-generate); typescript_ok=0; }
 
 log "fresh $DB database"
 make_database "$DB"
@@ -33,16 +36,23 @@ create_user admin@curie.fr 'curie admin passphrase' institution_admin curie
 create_user "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD" triager curie
 start_server
 
-failed=()
-log "Python journey ($DB)"
-if ! "$REPO_DIR/sdk/python/.venv/bin/python" "$REPO_DIR/sdk/python/journey.py" \
-        "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"; then
-    failed+=(python)
+if [ "$python_ok" = 1 ]; then
+    log "Python journey ($DB)"
+    if ! "$REPO_DIR/sdk/python/.venv/bin/python" "$REPO_DIR/sdk/python/journey.py" \
+            "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"; then
+        failed+=(python-journey)
+    fi
 fi
-log "TypeScript journey ($DB)"
-if ! (cd "$REPO_DIR/sdk/typescript" && npx --no-install tsx journey.ts \
-        "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"); then
-    failed+=(typescript)
+if [ "$typescript_ok" = 1 ]; then
+    log "type-checking sdk/typescript/journey.ts against the generated types"
+    if ! (cd "$REPO_DIR/sdk/typescript" && npx --no-install tsc --noEmit -p .); then
+        failed+=(typescript-typecheck)
+    fi
+    log "TypeScript journey ($DB)"
+    if ! (cd "$REPO_DIR/sdk/typescript" && npx --no-install tsx journey.ts \
+            "$BASE_URL" "$TRIAGER_EMAIL" "$TRIAGER_PASSWORD"); then
+        failed+=(typescript-journey)
+    fi
 fi
 
 if grep -qiE 'panicked|internal_error' "$SERVER_LOG"; then

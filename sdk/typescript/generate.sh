@@ -19,6 +19,4 @@ fi
 echo "==> generating sdk/typescript/generated/schema.d.ts"
 mkdir -p generated
 npx --no-install openapi-typescript ../../openapi/openapi.json -o generated/schema.d.ts
-
-echo "==> type-checking journey.ts against the generated types"
-npx --no-install tsc --noEmit -p .
+echo "    type-check journey.ts against them with: (cd sdk/typescript && npx tsc --noEmit -p .)"

@@ -13,8 +13,8 @@ import type { components, paths } from "./generated/schema";
 
 type Schemas = components["schemas"];
 // Triage types, taken from the operations so that they follow the contract's schema names.
-type QueueItem =
-  paths["/v1/referrals"]["get"]["responses"][200]["content"]["application/json"]["items"][number];
+type QueuePage = paths["/v1/referrals"]["get"]["responses"][200]["content"]["application/json"];
+type QueueItem = QueuePage["items"][number];
 type TransitionBody = NonNullable<
   paths["/v1/referrals/{referral_id}/transitions"]["post"]["requestBody"]
 >["content"]["application/json"];
@@ -186,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
   let seen = 0;
   cursor = undefined;
   for (;;) {
-    const page = expect(
+    const page: QueuePage = expect(
       await staff.GET("/v1/referrals", { params: { query: { limit: 100, cursor } } }),
       200,
       "GET /v1/referrals",

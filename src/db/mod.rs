@@ -304,3 +304,20 @@ mod tests {
         assert!(shown.contains("guichet:***@db:5432/guichet"), "{shown}");
     }
 }
+
+/// Reverts every migration, then applies them again: checks that each `down.sql` undoes its
+/// `up.sql` (used by the test suite on both backends).
+pub fn migrations_round_trip(
+    conn: &mut DbConn,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConn::Pg(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS)?;
+            Ok(c.run_pending_migrations(POSTGRES_MIGRATIONS)?.len())
+        }
+        DbConn::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS)?;
+            Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
+        }
+    }
+}

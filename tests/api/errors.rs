@@ -221,3 +221,50 @@ async fn a_malformed_path_id_is_a_404_not_a_500() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn migrations_go_down_and_up_again() {
+    let app = TestApp::new().await;
+    let applied = app
+        .g
+        .db
+        .run(|conn| {
+            guichet::db::migrations_round_trip(conn).map_err(guichet::error::Error::internal)
+        })
+        .await
+        .unwrap();
+    assert_eq!(applied, 4);
+    let res = app.get("/v1/institutions").send().await;
+    assert_eq!(
+        res.body["items"].as_array().unwrap().len(),
+        4,
+        "seeds are back"
+    );
+}
+
+#[actix_web::test]
+async fn the_audit_trail_cannot_be_rewritten() {
+    let app = TestApp::new().await;
+    let body = json!({
+        "submitter": {"organization": "O", "organization_type": "pharma", "name": "N", "email": "n@o.example", "country": "FR"},
+        "inquiry_type": "licensing", "title": "T", "summary": "S", "therapeutic_areas": ["breast"],
+        "stage": "preclinical", "non_confidential": true
+    });
+    assert_eq!(
+        app.post("/v1/inquiries").json(body).send().await.status,
+        201
+    );
+    for statement in ["UPDATE events SET action = 'nothing'", "DELETE FROM events"] {
+        let refused = app
+            .g
+            .db
+            .run(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(statement)
+                    .execute(conn)
+                    .map_err(guichet::error::Error::from)
+            })
+            .await;
+        assert!(refused.is_err(), "{statement} was accepted");
+    }
+}
