@@ -274,6 +274,23 @@ pub fn ping(conn: &mut DbConn) -> Result<(), Error> {
     Ok(())
 }
 
+/// Reverts every migration, then applies them again: checks that each `down.sql` undoes its
+/// `up.sql` (used by the test suite on both backends).
+pub fn migrations_round_trip(
+    conn: &mut DbConn,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConn::Pg(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS)?;
+            Ok(c.run_pending_migrations(POSTGRES_MIGRATIONS)?.len())
+        }
+        DbConn::Sqlite(c) => {
+            c.revert_all_migrations(SQLITE_MIGRATIONS)?;
+            Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,22 +319,5 @@ mod tests {
         let shown = url.to_string();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("guichet:***@db:5432/guichet"), "{shown}");
-    }
-}
-
-/// Reverts every migration, then applies them again: checks that each `down.sql` undoes its
-/// `up.sql` (used by the test suite on both backends).
-pub fn migrations_round_trip(
-    conn: &mut DbConn,
-) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
-    match conn {
-        DbConn::Pg(c) => {
-            c.revert_all_migrations(POSTGRES_MIGRATIONS)?;
-            Ok(c.run_pending_migrations(POSTGRES_MIGRATIONS)?.len())
-        }
-        DbConn::Sqlite(c) => {
-            c.revert_all_migrations(SQLITE_MIGRATIONS)?;
-            Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)?.len())
-        }
     }
 }
