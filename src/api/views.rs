@@ -338,6 +338,18 @@ pub struct SubmitterView {
     pub country: String,
 }
 
+impl From<crate::domain::inquiry::Submitter> for SubmitterView {
+    fn from(s: crate::domain::inquiry::Submitter) -> Self {
+        SubmitterView {
+            organization: s.organization,
+            organization_type: s.organization_type,
+            name: s.name,
+            email: s.email,
+            country: s.country,
+        }
+    }
+}
+
 /// An inquiry as its submitter follows it: one status, each institution's referral.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InquiryView {
@@ -396,13 +408,7 @@ impl From<crate::service::inquiries::InquiryDetail> for InquiryView {
             status: crate::domain::inquiry::overall_status(i.on_desk, &statuses),
             id: i.id,
             reference: i.reference,
-            submitter: SubmitterView {
-                organization: i.draft.submitter.organization,
-                organization_type: i.draft.submitter.organization_type,
-                name: i.draft.submitter.name,
-                email: i.draft.submitter.email,
-                country: i.draft.submitter.country,
-            },
+            submitter: i.draft.submitter.into(),
             inquiry_type: i.draft.inquiry_type,
             title: i.draft.title,
             summary: i.draft.summary,
@@ -702,13 +708,7 @@ impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
             inquiry: StaffInquiryView {
                 id: i.id,
                 reference: i.reference,
-                submitter: SubmitterView {
-                    organization: i.draft.submitter.organization,
-                    organization_type: i.draft.submitter.organization_type,
-                    name: i.draft.submitter.name,
-                    email: i.draft.submitter.email,
-                    country: i.draft.submitter.country,
-                },
+                submitter: i.draft.submitter.into(),
                 inquiry_type: i.draft.inquiry_type,
                 title: i.draft.title,
                 summary: i.draft.summary,

@@ -61,28 +61,45 @@ fn routing_candidates(
     let loads = store::open_referrals_per_contact(conn)?;
     let mut candidates = Vec::new();
     for inst in &all {
-        let contacts = institutions::contact_list(conn, &inst.id, None, i64::MAX)?;
-        candidates.push(InstitutionCandidate {
-            id: inst.id.clone(),
-            name: inst.name.clone(),
-            profile: inst.profile.clone(),
-            profile_version: inst.profile_version,
-            contacts: contacts
-                .into_iter()
-                .map(|c| ContactCandidate {
-                    open_referrals: loads.get(&c.id).copied().unwrap_or(0),
-                    id: c.id,
-                    name: c.name,
-                    active: c.active,
-                    expertise: c.expertise,
-                })
-                .collect(),
-        });
+        candidates.push(institution_candidate(conn, inst, &loads, None)?);
     }
     Ok((
         candidates,
         all.into_iter().map(|i| (i.id.clone(), i)).collect(),
     ))
+}
+
+/// One institution as routing sees it: its profile and its contacts with their open load.
+/// With `overriding_type`, the profile accepts that inquiry type whatever it says: a person
+/// (an operator routing by hand, a triager forwarding) has decided.
+pub(crate) fn institution_candidate(
+    conn: &mut DbConn,
+    inst: &Institution,
+    loads: &HashMap<String, u32>,
+    overriding_type: Option<crate::domain::taxonomy::InquiryType>,
+) -> Result<InstitutionCandidate, Error> {
+    let mut profile = inst.profile.clone();
+    if let Some(t) = overriding_type
+        && !profile.accepted_inquiry_types.contains(&t)
+    {
+        profile.accepted_inquiry_types.push(t);
+    }
+    Ok(InstitutionCandidate {
+        id: inst.id.clone(),
+        name: inst.name.clone(),
+        profile,
+        profile_version: inst.profile_version,
+        contacts: institutions::contact_list(conn, &inst.id, None, i64::MAX)?
+            .into_iter()
+            .map(|c| ContactCandidate {
+                open_referrals: loads.get(&c.id).copied().unwrap_or(0),
+                id: c.id,
+                name: c.name,
+                active: c.active,
+                expertise: c.expertise,
+            })
+            .collect(),
+    })
 }
 
 /// Preferred institutions must exist.
@@ -660,7 +677,10 @@ pub async fn inquiry_route_manually(
             .ok_or(Error::NotFound {
                 resource: "inquiry",
             })?;
-        let (mut candidates, known) = routing_candidates(conn)?;
+        let known: HashMap<String, Institution> = institutions::institution_list(conn)?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
         let mut draft = inquiry.draft.clone();
         draft.preferred_institutions = institution_ids.clone();
         check_preferences(&draft, &known)?;
@@ -675,13 +695,16 @@ pub async fn inquiry_route_manually(
             ));
         }
         // The operator's choice overrides the profiles' accepted types and thresholds.
-        for c in &mut candidates {
-            if !c
-                .profile
-                .accepted_inquiry_types
-                .contains(&draft.inquiry_type)
-            {
-                c.profile.accepted_inquiry_types.push(draft.inquiry_type);
+        let loads = store::open_referrals_per_contact(conn)?;
+        let mut candidates = Vec::new();
+        for id in &institution_ids {
+            if let Some(inst) = known.get(id) {
+                candidates.push(institution_candidate(
+                    conn,
+                    inst,
+                    &loads,
+                    Some(draft.inquiry_type),
+                )?);
             }
         }
         let outcome = route(&draft.routing_input(), &candidates);

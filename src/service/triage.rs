@@ -12,7 +12,7 @@ use crate::domain::calendar;
 use crate::domain::inquiry::{Author, Inquiry, Message, Referral, Visibility};
 use crate::domain::institution::{Contact, Institution};
 use crate::domain::lifecycle::{self, TransitionError, TransitionInput};
-use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutcome, Selection};
+use crate::domain::routing::{RoutingOutcome, Selection};
 use crate::domain::taxonomy::{ReferralStatus, Role};
 use crate::error::{Error, FieldError};
 use crate::service::authz::{InstitutionAction, institution_access};
@@ -410,31 +410,12 @@ fn forward(
     let (inquiry, _) = store::inquiry_get(conn, &from.inquiry_id)?
         .ok_or_else(|| Error::internal("referral without inquiry"))?;
     let loads = store::open_referrals_per_contact(conn)?;
-    let mut profile = target.profile.clone();
-    if !profile
-        .accepted_inquiry_types
-        .contains(&inquiry.draft.inquiry_type)
-    {
-        profile
-            .accepted_inquiry_types
-            .push(inquiry.draft.inquiry_type);
-    }
-    let candidate = InstitutionCandidate {
-        id: target.id.clone(),
-        name: target.name.clone(),
-        profile,
-        profile_version: target.profile_version,
-        contacts: institutions::contact_list(conn, &target.id, None, i64::MAX)?
-            .into_iter()
-            .map(|c| ContactCandidate {
-                open_referrals: loads.get(&c.id).copied().unwrap_or(0),
-                id: c.id,
-                name: c.name,
-                active: c.active,
-                expertise: c.expertise,
-            })
-            .collect(),
-    };
+    let candidate = crate::service::inquiries::institution_candidate(
+        conn,
+        target,
+        &loads,
+        Some(inquiry.draft.inquiry_type),
+    )?;
     let mut routing_input = inquiry.draft.routing_input();
     routing_input.preferred_institutions = vec![target.id.clone()];
     let outcome = crate::domain::routing::route(&routing_input, &[candidate]);
