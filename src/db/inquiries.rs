@@ -402,6 +402,52 @@ pub struct Event<'a> {
     pub at: NaiveDateTime,
 }
 
+impl<'a> Event<'a> {
+    /// An event about one referral.
+    pub fn on_referral(
+        r: &'a Referral,
+        actor_kind: &'a str,
+        actor_id: Option<&'a str>,
+        action: &'a str,
+        from_value: Option<&'a str>,
+        to_value: Option<&'a str>,
+        at: NaiveDateTime,
+    ) -> Self {
+        Event {
+            inquiry_id: Some(&r.inquiry_id),
+            referral_id: Some(&r.id),
+            institution_id: Some(&r.institution_id),
+            actor_kind,
+            actor_id,
+            action,
+            from_value,
+            to_value,
+            at,
+        }
+    }
+
+    /// An event about a whole inquiry.
+    pub fn on_inquiry(
+        inquiry_id: &'a str,
+        actor_kind: &'a str,
+        action: &'a str,
+        to_value: Option<&'a str>,
+        at: NaiveDateTime,
+    ) -> Self {
+        Event {
+            inquiry_id: Some(inquiry_id),
+            referral_id: None,
+            institution_id: None,
+            actor_kind,
+            actor_id: None,
+            action,
+            from_value: None,
+            to_value,
+            at,
+        }
+    }
+}
+
 pub fn event_insert(conn: &mut DbConn, e: Event<'_>) -> Result<(), Error> {
     diesel::insert_into(events::table)
         .values((

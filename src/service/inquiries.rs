@@ -215,33 +215,25 @@ pub async fn inquiry_submit(
             store::inquiry_insert(conn, &inquiry, &token_hash, &decision)?;
             store::event_insert(
                 conn,
-                store::Event {
-                    inquiry_id: Some(&inquiry.id),
-                    referral_id: None,
-                    institution_id: None,
-                    actor_kind: "submitter",
-                    actor_id: None,
-                    action: "inquiry_submitted",
-                    from_value: None,
-                    to_value: Some(&inquiry.reference),
-                    at: now,
-                },
+                store::Event::on_inquiry(
+                    &inquiry.id,
+                    "submitter",
+                    "inquiry_submitted",
+                    Some(&inquiry.reference),
+                    now,
+                ),
             )?;
             let referrals = create_referrals(conn, &inquiry, &outcome, &known, now, None)?;
             if outcome.to_desk {
                 store::event_insert(
                     conn,
-                    store::Event {
-                        inquiry_id: Some(&inquiry.id),
-                        referral_id: None,
-                        institution_id: None,
-                        actor_kind: "system",
-                        actor_id: None,
-                        action: "sent_to_desk",
-                        from_value: None,
-                        to_value: outcome.desk_reason.as_deref(),
-                        at: now,
-                    },
+                    store::Event::on_inquiry(
+                        &inquiry.id,
+                        "system",
+                        "sent_to_desk",
+                        outcome.desk_reason.as_deref(),
+                        now,
+                    ),
                 )?;
             }
             let submission = Submission {
@@ -355,21 +347,19 @@ fn create_referrals(
         store::referral_insert(conn, &referral)?;
         store::event_insert(
             conn,
-            store::Event {
-                inquiry_id: Some(&inquiry.id),
-                referral_id: Some(&referral.id),
-                institution_id: Some(&referral.institution_id),
-                actor_kind: if routed_by.is_some() {
+            store::Event::on_referral(
+                &referral,
+                if routed_by.is_some() {
                     "user"
                 } else {
                     "system"
                 },
-                actor_id: routed_by,
-                action: "referral_routed",
-                from_value: None,
-                to_value: referral.contact_id.as_deref(),
-                at: now,
-            },
+                routed_by,
+                "referral_routed",
+                None,
+                referral.contact_id.as_deref(),
+                now,
+            ),
         )?;
         out.push(SubmittedReferral {
             id: referral.id,
@@ -532,17 +522,15 @@ pub async fn submitter_message(
         store::message_insert(conn, &message)?;
         store::event_insert(
             conn,
-            store::Event {
-                inquiry_id: Some(&inquiry.id),
-                referral_id: Some(&referral.id),
-                institution_id: Some(&referral.institution_id),
-                actor_kind: "submitter",
-                actor_id: None,
-                action: "message_posted",
-                from_value: None,
-                to_value: Some("external"),
-                at: now,
-            },
+            store::Event::on_referral(
+                &referral,
+                "submitter",
+                None,
+                "message_posted",
+                None,
+                Some("external"),
+                now,
+            ),
         )?;
         if referral.status == ReferralStatus::InfoRequested {
             let mut changed = referral.clone();
@@ -552,17 +540,15 @@ pub async fn submitter_message(
             }
             store::event_insert(
                 conn,
-                store::Event {
-                    inquiry_id: Some(&inquiry.id),
-                    referral_id: Some(&referral.id),
-                    institution_id: Some(&referral.institution_id),
-                    actor_kind: "submitter",
-                    actor_id: None,
-                    action: "status_changed",
-                    from_value: Some(ReferralStatus::InfoRequested.as_str()),
-                    to_value: Some(ReferralStatus::InReview.as_str()),
-                    at: now,
-                },
+                store::Event::on_referral(
+                    &referral,
+                    "submitter",
+                    None,
+                    "status_changed",
+                    Some(ReferralStatus::InfoRequested.as_str()),
+                    Some(ReferralStatus::InReview.as_str()),
+                    now,
+                ),
             )?;
         }
         Ok(message)
@@ -604,34 +590,28 @@ pub async fn inquiry_withdraw(
             }
             store::event_insert(
                 conn,
-                store::Event {
-                    inquiry_id: Some(&inquiry.id),
-                    referral_id: Some(&r.id),
-                    institution_id: Some(&r.institution_id),
-                    actor_kind: "submitter",
-                    actor_id: None,
-                    action: "status_changed",
-                    from_value: Some(r.status.as_str()),
-                    to_value: Some(ReferralStatus::Withdrawn.as_str()),
-                    at: now,
-                },
+                store::Event::on_referral(
+                    &r,
+                    "submitter",
+                    None,
+                    "status_changed",
+                    Some(r.status.as_str()),
+                    Some(ReferralStatus::Withdrawn.as_str()),
+                    now,
+                ),
             )?;
         }
         if inquiry.on_desk {
             store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
             store::event_insert(
                 conn,
-                store::Event {
-                    inquiry_id: Some(&inquiry.id),
-                    referral_id: None,
-                    institution_id: None,
-                    actor_kind: "submitter",
-                    actor_id: None,
-                    action: "withdrawn_from_desk",
-                    from_value: None,
-                    to_value: None,
-                    at: now,
-                },
+                store::Event::on_inquiry(
+                    &inquiry.id,
+                    "submitter",
+                    "withdrawn_from_desk",
+                    None,
+                    now,
+                ),
             )?;
         }
         let inquiry = store::inquiry_get(conn, &inquiry.id)?

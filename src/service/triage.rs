@@ -211,17 +211,7 @@ fn event(
 ) -> Result<(), Error> {
     store::event_insert(
         conn,
-        store::Event {
-            inquiry_id: Some(&r.inquiry_id),
-            referral_id: Some(&r.id),
-            institution_id: Some(&r.institution_id),
-            actor_kind: "user",
-            actor_id: Some(&actor.user_id),
-            action,
-            from_value: from,
-            to_value: to,
-            at,
-        },
+        store::Event::on_referral(r, "user", Some(&actor.user_id), action, from, to, at),
     )
 }
 
