@@ -142,7 +142,7 @@ TOML
             --report json,junit --report-dir "$out" \
             >"$out/output.txt" 2>&1 || rc=$?
     # The failures with their reproductions, then the summary.
-    sed -n '/^=* FAILURES =*$/,$p' "$out/output.txt" | head -n 400
+    awk '/^=+ FAILURES =+$/ { on = 1 } /^=+ SUMMARY =+$/ { on = 0 } on && n++ < 400' "$out/output.txt"
     tail -n 25 "$out/output.txt"
 
     local report

@@ -591,7 +591,7 @@ pub async fn inquiry_withdraw(
             store::event_insert(
                 conn,
                 store::Event::on_referral(
-                    &r,
+                    r,
                     "submitter",
                     None,
                     "status_changed",
