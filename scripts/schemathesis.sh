@@ -31,7 +31,7 @@ SECONDS_PER_ROLE="${SECONDS_PER_ROLE:-55}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
 SEED="${SEED:-$(date +%s)}"
 ROLES="${ROLES:-operator institution_admin triager}"
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+CHECKS="${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}"
 EXCLUDE_OPERATIONS=(auth_logout)
 VENV="$SCRIPTS_DIR/.venv"
 REPORTS="$REPO_DIR/artifacts/schemathesis"
@@ -137,7 +137,7 @@ TOML
             --max-time "$SECONDS_PER_ROLE" \
             --request-timeout 10 \
             --seed "$SEED" \
-            --workers 2 \
+            --workers 1 \
             --no-color \
             --report json,junit --report-dir "$out" \
             >"$out/output.txt" 2>&1 || rc=$?

@@ -14,6 +14,7 @@ use crate::db::{DatabaseUrl, Db, settings};
 use crate::service::{Guichet, Limits};
 
 const JWT_SETTING: &str = "jwt_signing_key";
+const TRACKING_SETTING: &str = "tracking_token_key";
 
 /// Opens the database named by `url` and applies pending migrations.
 pub async fn open_database(url: &str, pool_size: u32) -> Result<Db, String> {
@@ -53,12 +54,24 @@ pub async fn build_guichet(
         }
     };
     let tokens = TokenKeys::new(&secret, access_ttl_seconds)?;
-    // A key of its own for tracking tokens, derived so that one configured secret suffices.
+    // Tracking tokens of idempotent submissions are derived with a key of their own, kept in
+    // the database, so that rotating the JWT secret does not change them.
     let tracking_key: [u8; 32] = {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).map_err(|e| e.to_string())?;
-        mac.update(b"guichet tracking tokens v1");
-        mac.finalize().into_bytes().into()
+        let stored = db
+            .run(|conn| {
+                settings::setting_get_or_create(conn, TRACKING_SETTING, || {
+                    let mut bytes = [0u8; 32];
+                    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                })
+            })
+            .await
+            .map_err(|e| format!("cannot read the tracking-token key: {e}"))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(stored)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or("the stored tracking-token key is corrupt")?
     };
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
     let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;

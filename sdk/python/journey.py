@@ -16,11 +16,7 @@ the usual `Authorization: Bearer`.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
-import pkgutil
 import sys
-import types
 import typing
 import uuid
 from typing import Any
@@ -35,12 +31,20 @@ from guichet_client.api.inquiries import (
     routing_preview,
 )
 from guichet_client.api.institutions import institution_list, taxonomy_get
+from guichet_client.api.referrals import (
+    referral_get,
+    referral_list,
+    referral_message_create,
+    referral_transition,
+)
 from guichet_client.models import (
     InquiryCreate,
     LoginRequest,
     LogoutRequest,
     MessageCreate,
     RoutingPreviewRequest,
+    StaffMessageCreate,
+    TransitionRequest,
 )
 from guichet_client.types import Response
 
@@ -90,33 +94,6 @@ def expect(resp: Response[Any], status: int, what: str) -> Any:
 
 def header(resp: Response[Any], name: str) -> str | None:
     return resp.headers.get(name)
-
-
-# The triage operations are looked up by operationId (module name in the generated client),
-# whatever tag they are filed under.
-def operation(operation_id: str) -> types.ModuleType:
-    api = importlib.import_module("guichet_client.api")
-    for tag in pkgutil.iter_modules(api.__path__):
-        name = f"guichet_client.api.{tag.name}.{operation_id}"
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-    fail(
-        f"the generated client has no operation `{operation_id}`: is it in openapi/openapi.json? "
-        "(re-run sdk/python/generate.sh after the contract changes)"
-    )
-
-
-def body_model(module: types.ModuleType) -> type:
-    """The generated model class of an operation's request body."""
-    hints = typing.get_type_hints(module.sync_detailed)
-    annotation = hints.get("body")
-    candidates = typing.get_args(annotation) or (annotation,)
-    for candidate in candidates:
-        if inspect.isclass(candidate) and hasattr(candidate, "from_dict"):
-            return candidate
-    fail(f"{module.__name__}: no request body model found")
 
 
 def value(x: Any) -> Any:
@@ -255,7 +232,6 @@ def main(argv: list[str]) -> int:
     step(f"logged in as {me.email} ({value(me.role)} at {me.institution_id})")
 
     # 6. The queue.
-    referral_list = operation("referral_list")
     found = None
     seen = 0
     cursor = guichet_client.types.UNSET
@@ -275,7 +251,6 @@ def main(argv: list[str]) -> int:
     step(f"queue: referral {found.reference} found among {seen} ({value(found.status)}, due {found.first_response_due_at})")
 
     # 7. The referral and its ETag.
-    referral_get = operation("referral_get")
     got = referral_get.sync_detailed(referral_id, client=staff)
     detail = expect(got, 200, "GET /v1/referrals/{id}")
     etag = header(got, "etag")
@@ -286,15 +261,12 @@ def main(argv: list[str]) -> int:
     step(f"referral {detail.id}: status new, ETag {etag}, allowed transitions {allowed}")
 
     # 8. Transitions with If-Match.
-    referral_transition = operation("referral_transition")
-    transition_body = body_model(referral_transition)
-
     def transition(to: str, if_match: str, message: str | None = None) -> tuple[Any, str]:
         fields: dict[str, Any] = {"to": to}
         if message is not None:
             fields["message"] = message
         resp = referral_transition.sync_detailed(
-            referral_id, client=staff, body=transition_body.from_dict(fields), if_match=if_match
+            referral_id, client=staff, body=TransitionRequest.from_dict(fields), if_match=if_match
         )
         result = expect(resp, 200, f"POST /v1/referrals/{{id}}/transitions to `{to}`")
         check(value(result.status) == to, f"after the transition to `{to}` the status is {value(result.status)}")
@@ -307,7 +279,7 @@ def main(argv: list[str]) -> int:
     step(f"transitioned to acknowledged with If-Match {old_etag}: new ETag {etag}")
 
     stale = referral_transition.sync_detailed(
-        referral_id, client=staff, body=transition_body.from_dict({"to": "in_review"}), if_match=old_etag
+        referral_id, client=staff, body=TransitionRequest.from_dict({"to": "in_review"}), if_match=old_etag
     )
     check(int(stale.status_code) == 412, f"a stale If-Match should be 412, got {describe(stale)}")
     step("a stale If-Match is refused: 412")
@@ -318,12 +290,11 @@ def main(argv: list[str]) -> int:
     step(f"transitioned to info_requested with a message to the submitter: ETag {etag}")
 
     # 9. An internal note.
-    referral_message_create = operation("referral_message_create")
     note = expect(
         referral_message_create.sync_detailed(
             referral_id,
             client=staff,
-            body=body_model(referral_message_create).from_dict({"body": INTERNAL_NOTE, "visibility": "internal"}),
+            body=StaffMessageCreate.from_dict({"body": INTERNAL_NOTE, "visibility": "internal"}),
         ),
         201,
         "POST /v1/referrals/{id}/messages (internal)",

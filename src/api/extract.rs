@@ -357,6 +357,17 @@ fn decode_cursor(cursor: &str) -> Result<String, Error> {
     Ok(s)
 }
 
+/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); an unreadable value matches nothing.
+pub fn if_match_version(req: &HttpRequest) -> Option<i64> {
+    req.headers().get(header::IF_MATCH).map(|v| {
+        v.to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(-1)
+    })
+}
+
 /// Extractor configuration so that bad paths and queries are problem+json too.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {

@@ -39,12 +39,7 @@ pub async fn health_live() -> web::Json<HealthView> {
 )]
 #[get("/health/ready")]
 pub async fn health_ready(g: web::Data<Guichet>) -> Result<web::Json<HealthView>, Error> {
-    g.db.run(|conn| crate::db::ping(conn).map_err(Error::unavailable))
-        .await
-        .map_err(|e| match e {
-            Error::Unavailable(c) | Error::Internal(c) => Error::Unavailable(c),
-            other => other,
-        })?;
+    crate::service::ready(&g).await?;
     Ok(web::Json(HealthView {
         status: "ok".into(),
     }))

@@ -333,13 +333,18 @@ pub async fn inquiry_route(
     Ok(web::Json(detail.into()))
 }
 
-fn profile_view(i: crate::domain::institution::Institution) -> RoutingProfileView {
-    RoutingProfileView {
-        institution_id: i.id,
-        version: i.profile_version,
-        profile: i.profile,
-        updated_at: utc(i.updated_at),
-    }
+fn profile_response(i: crate::domain::institution::Institution) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::ETAG,
+            format!("\"{}\"", i.profile_version),
+        ))
+        .json(RoutingProfileView {
+            institution_id: i.id,
+            version: i.profile_version,
+            profile: i.profile,
+            updated_at: utc(i.updated_at),
+        })
 }
 
 /// Get a routing profile
@@ -351,7 +356,8 @@ fn profile_view(i: crate::domain::institution::Institution) -> RoutingProfileVie
     tag = "institutions",
     params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
     responses(
-        (status = 200, description = "The profile.", body = RoutingProfileView),
+        (status = 200, description = "The profile.", body = RoutingProfileView,
+            headers(("ETag" = String, description = "The profile's version, quoted."))),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
@@ -365,27 +371,32 @@ pub async fn routing_profile_get(
     g: web::Data<Guichet>,
     actor: Actor,
     path: web::Path<String>,
-) -> Result<web::Json<RoutingProfileView>, Error> {
-    Ok(web::Json(profile_view(
-        service::institutions::profile_get(&g, &actor, &path).await?,
-    )))
+) -> Result<HttpResponse, Error> {
+    let inst = service::institutions::profile_get(&g, &actor, &path).await?;
+    Ok(profile_response(inst))
 }
 
 /// Replace a routing profile
 ///
 /// Replaces the whole profile; its version increases by one and the change is recorded.
-/// Institution admins (theirs) and operators.
+/// With `If-Match`, a profile replaced since it was read is refused (412). Institution
+/// admins (theirs) and operators.
 #[utoipa::path(
     operation_id = "routing_profile_replace",
     tag = "institutions",
-    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the profile as read.")
+    ),
     request_body(content = RoutingProfile, content_type = "application/json"),
     responses(
-        (status = 200, description = "The new profile.", body = RoutingProfileView),
+        (status = 200, description = "The new profile.", body = RoutingProfileView,
+            headers(("ETag" = String, description = "The new version, quoted."))),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 412, response = inline(crate::api::problem::PreconditionFailedProblem)),
         (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
         (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
         (status = 422, response = inline(crate::api::problem::ValidationProblem)),
@@ -399,9 +410,19 @@ pub async fn routing_profile_replace(
     g: web::Data<Guichet>,
     actor: Actor,
     path: web::Path<String>,
+    req: HttpRequest,
     body: Valid<RoutingProfile>,
-) -> Result<web::Json<RoutingProfileView>, Error> {
-    Ok(web::Json(profile_view(
-        service::institutions::profile_replace(&g, &actor, &path, body.0).await?,
-    )))
+) -> Result<HttpResponse, Error> {
+    let if_match = req
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(-1)
+        });
+    let inst = service::institutions::profile_replace(&g, &actor, &path, if_match, body.0).await?;
+    Ok(profile_response(inst))
 }

@@ -16,11 +16,12 @@ use crate::api::views::{
     ReferralDetailView, ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView,
     StatsView, TransparencyView, utc,
 };
-use crate::db::triage::{QueueCursor, QueueFilter, QueueSort};
 use crate::domain::account::Actor;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
 use crate::error::Error;
-use crate::service::triage::{Assigned, QueueRequest, ReferralDetail};
+use crate::service::triage::{
+    Assigned, QueueCursor, QueueFilter, QueueRequest, QueueSort, ReferralDetail,
+};
 use crate::service::{self, Guichet};
 
 /// Queue order.
@@ -186,7 +187,7 @@ pub async fn referral_list(
     let request = query.resolve()?;
     let page =
         service::triage::referral_list(&g, &actor, query.institution.clone(), request).await?;
-    let now = crate::db::now();
+    let now = chrono::Utc::now().naive_utc();
     Ok(web::Json(ReferralPage {
         next_cursor: page.next.as_ref().map(encode_queue_cursor),
         items: page
@@ -264,15 +265,9 @@ fn with_etag(detail: ReferralDetail) -> HttpResponse {
         .json(ReferralDetailView::from(detail))
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); an unreadable value never matches.
+/// The referral version in `If-Match`; out of range matches nothing.
 fn if_match(req: &HttpRequest) -> Option<i32> {
-    req.headers().get(header::IF_MATCH).map(|v| {
-        v.to_str()
-            .ok()
-            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-            .and_then(|s| s.parse::<i32>().ok())
-            .unwrap_or(-1)
-    })
+    crate::api::extract::if_match_version(req).map(|v| i32::try_from(v).unwrap_or(-1))
 }
 
 /// Get a referral

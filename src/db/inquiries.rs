@@ -426,6 +426,28 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// An event about an institution's settings (contacts, accounts, routing profile).
+    pub fn on_institution(
+        institution_id: &'a str,
+        actor_id: Option<&'a str>,
+        action: &'a str,
+        from_value: Option<&'a str>,
+        to_value: Option<&'a str>,
+        at: NaiveDateTime,
+    ) -> Self {
+        Event {
+            inquiry_id: None,
+            referral_id: None,
+            institution_id: Some(institution_id),
+            actor_kind: if actor_id.is_some() { "user" } else { "system" },
+            actor_id,
+            action,
+            from_value,
+            to_value,
+            at,
+        }
+    }
+
     /// An event about a whole inquiry.
     pub fn on_inquiry(
         inquiry_id: &'a str,

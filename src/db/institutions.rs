@@ -196,20 +196,25 @@ pub fn contact_list(
         .collect()
 }
 
-/// Replaces a routing profile; the version increases by one.
+/// Replaces a routing profile if its version is still `expected`; the version increases by
+/// one. `false` when someone replaced it since.
 pub fn profile_replace(
     conn: &mut DbConn,
     id: &str,
+    expected: i64,
     profile: &crate::domain::routing::RoutingProfile,
     now: NaiveDateTime,
-) -> Result<(), Error> {
-    diesel::update(institutions::table.find(id))
-        .set((
-            institutions::routing_profile
-                .eq(serde_json::to_string(profile).map_err(Error::internal)?),
-            institutions::profile_version.eq(institutions::profile_version + 1),
-            institutions::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> Result<bool, Error> {
+    let n = diesel::update(
+        institutions::table
+            .find(id)
+            .filter(institutions::profile_version.eq(expected)),
+    )
+    .set((
+        institutions::routing_profile.eq(serde_json::to_string(profile).map_err(Error::internal)?),
+        institutions::profile_version.eq(institutions::profile_version + 1),
+        institutions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -116,6 +116,17 @@ pub async fn contact_create(
             updated_at: now,
         };
         store::contact_insert(conn, &contact)?;
+        crate::db::inquiries::event_insert(
+            conn,
+            crate::db::inquiries::Event::on_institution(
+                &contact.institution_id,
+                Some(&actor_id),
+                "contact_created",
+                None,
+                Some(&contact.id),
+                now,
+            ),
+        )?;
         tracing::info!(contact.id = %contact.id, institution.id = %contact.institution_id, actor.id = %actor_id, "contact created");
         Ok(contact)
     })
@@ -136,6 +147,7 @@ pub async fn contact_update(
         "contact",
     )?;
     known_uuid(contact_id, "contact")?;
+    let actor_id = actor.user_id.clone();
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.transaction(move |conn| {
         let mut contact =
@@ -159,6 +171,21 @@ pub async fn contact_update(
         }
         contact.updated_at = db::now();
         store::contact_update(conn, &contact)?;
+        crate::db::inquiries::event_insert(
+            conn,
+            crate::db::inquiries::Event::on_institution(
+                &contact.institution_id,
+                Some(&actor_id),
+                if contact.active {
+                    "contact_updated"
+                } else {
+                    "contact_deactivated"
+                },
+                None,
+                Some(&contact.id),
+                contact.updated_at,
+            ),
+        )?;
         Ok(contact)
     })
     .await
@@ -185,6 +212,7 @@ pub async fn profile_replace(
     g: &Guichet,
     actor: &Actor,
     institution_id: &str,
+    if_match: Option<i64>,
     profile: crate::domain::routing::RoutingProfile,
 ) -> Result<Institution, Error> {
     institution_access(
@@ -199,24 +227,33 @@ pub async fn profile_replace(
             resource: "institution",
         })?;
         let now = db::now();
-        store::profile_replace(conn, &institution_id, &profile, now)?;
+        // `If-Match` is optional here (a profile is one admin's document); when given, a stale
+        // version is refused instead of overwriting a colleague's change.
+        if if_match.is_some_and(|v| v != before.profile_version)
+            || !store::profile_replace(
+                conn,
+                &institution_id,
+                before.profile_version,
+                &profile,
+                now,
+            )?
+        {
+            return Err(Error::PreconditionFailed);
+        }
         let (from, to) = (
             before.profile_version.to_string(),
             (before.profile_version + 1).to_string(),
         );
         crate::db::inquiries::event_insert(
             conn,
-            crate::db::inquiries::Event {
-                inquiry_id: None,
-                referral_id: None,
-                institution_id: Some(&institution_id),
-                actor_kind: "user",
-                actor_id: Some(&actor_id),
-                action: "routing_profile_replaced",
-                from_value: Some(&from),
-                to_value: Some(&to),
-                at: now,
-            },
+            crate::db::inquiries::Event::on_institution(
+                &institution_id,
+                Some(&actor_id),
+                "routing_profile_replaced",
+                Some(&from),
+                Some(&to),
+                now,
+            ),
         )?;
         store::institution_get(conn, &institution_id)?.ok_or(Error::NotFound {
             resource: "institution",

@@ -102,3 +102,14 @@ pub fn known_slug(id: &str, resource: &'static str) -> Result<(), crate::error::
         Err(crate::error::Error::NotFound { resource })
     }
 }
+
+/// Readiness: one round trip to the database; 503 when it cannot be reached.
+pub async fn ready(g: &Guichet) -> Result<(), crate::error::Error> {
+    use crate::error::Error;
+    g.db.run(|conn| crate::db::ping(conn).map_err(Error::unavailable))
+        .await
+        .map_err(|e| match e {
+            Error::Unavailable(c) | Error::Internal(c) => Error::Unavailable(c),
+            other => other,
+        })
+}

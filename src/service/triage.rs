@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDateTime};
 
-use crate::db::triage::{EventRow, QueueCursor, QueueFilter, QueueItem};
+pub use crate::db::triage::{EventRow, QueueCursor, QueueFilter, QueueItem, QueueSort};
 use crate::db::{self, DbConn, inquiries as store, institutions, triage as queue};
 use crate::domain::account::Actor;
 use crate::domain::calendar;
@@ -286,7 +286,7 @@ pub async fn referral_transition(
             TransitionError::NotAllowed(allowed) => Error::conflict(
                 "transition_not_allowed",
                 format!(
-                    "A {} referral cannot become {to}; allowed: {}.",
+                    "A referral in status {} cannot become {to}; allowed: {}.",
                     r.status,
                     if allowed.is_empty() {
                         "none (it is closed)".to_owned()

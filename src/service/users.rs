@@ -26,6 +26,11 @@ pub struct UserChange {
 /// Creates an account without an actor: the command line (`guichet users create`), which is how
 /// the first operator and the first institution admins come to exist.
 pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Error> {
+    user_insert(g, new, None).await
+}
+
+/// Creates an account; `created_by` is the admin or operator who did (for the audit trail).
+async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<String>) -> Result<User, Error> {
     if new.role.needs_institution() != new.institution_id.is_some() {
         return Err(Error::validation_one(
             "/institution",
@@ -64,6 +69,19 @@ pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Er
             updated_at: now,
         };
         accounts::user_insert(conn, &user, &hash)?;
+        if let Some(inst) = &user.institution_id {
+            crate::db::inquiries::event_insert(
+                conn,
+                crate::db::inquiries::Event::on_institution(
+                    inst,
+                    created_by.as_deref(),
+                    "user_created",
+                    None,
+                    Some(&user.id),
+                    now,
+                ),
+            )?;
+        }
         Ok(user)
     })
     .await
@@ -121,12 +139,13 @@ pub async fn user_create(
             "operators are created with `guichet users create`, not through the API",
         ));
     }
-    user_create_unchecked(
+    user_insert(
         g,
         UserNew {
             institution_id: Some(institution_id.to_owned()),
             ..new
         },
+        Some(actor.user_id.clone()),
     )
     .await
 }
@@ -157,6 +176,7 @@ pub async fn user_update(
             "You cannot disable your own account or change your own role.",
         ));
     }
+    let actor_id = actor.user_id.clone();
     let (institution_id, user_id) = (institution_id.to_owned(), user_id.to_owned());
     g.db.transaction(move |conn| {
         let mut user = accounts::user_get(conn, &user_id)?
@@ -174,6 +194,18 @@ pub async fn user_update(
         }
         user.updated_at = now;
         accounts::user_update(conn, &user)?;
+        let change = format!("role={};disabled={}", user.role.as_str(), user.disabled);
+        crate::db::inquiries::event_insert(
+            conn,
+            crate::db::inquiries::Event::on_institution(
+                &institution_id,
+                Some(&actor_id),
+                "user_updated",
+                Some(&user.id),
+                Some(&change),
+                now,
+            ),
+        )?;
         Ok(user)
     })
     .await

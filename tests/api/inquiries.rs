@@ -587,6 +587,15 @@ async fn admins_replace_their_routing_profile_and_its_version_increases() {
         .await;
     assert_eq!(put.status, 200, "{}", put.body);
     assert_eq!(put.body["version"], 2);
+    assert_eq!(put.header("etag").as_deref(), Some("\"2\""));
+    // A colleague who read version 1 cannot overwrite version 2.
+    app.put("/v1/institutions/pasteur/routing-profile")
+        .token(&admin)
+        .header("If-Match", "\"1\"")
+        .json(profile.clone())
+        .send()
+        .await
+        .assert_problem(412, "stale_version");
     // Routing uses the new profile at once.
     let res = app
         .post("/v1/inquiries")
