@@ -41,7 +41,6 @@ fn tokens(pair: service::auth::TokenPair) -> HttpResponse {
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[post("/auth/token")]
 pub async fn auth_login(
@@ -72,7 +71,6 @@ pub async fn auth_login(
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[post("/auth/refresh")]
 pub async fn auth_refresh(
@@ -89,7 +87,7 @@ pub async fn auth_refresh(
 #[utoipa::path(
     operation_id = "auth_logout",
     tag = "accounts",
-    request_body(content = Option<LogoutRequest>, content_type = "application/json"),
+    request_body(content = LogoutRequest, content_type = "application/json", description = "Optional: the refresh token of a session to end as well."),
     responses(
         (status = 204, description = "Logged out."),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),

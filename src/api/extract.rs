@@ -321,6 +321,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page; absent for the first page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -357,14 +358,20 @@ fn decode_cursor(cursor: &str) -> Result<String, Error> {
     Ok(s)
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `3`); an unreadable value matches nothing.
-pub fn if_match_version(req: &HttpRequest) -> Option<i64> {
+/// The `If-Match` header: `*`, or a version (`"3"`, `W/"3"` or `3`); an unreadable value
+/// matches nothing.
+pub fn if_match(req: &HttpRequest) -> Option<service::IfMatch> {
     req.headers().get(header::IF_MATCH).map(|v| {
-        v.to_str()
-            .ok()
-            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
+        let text = v.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return service::IfMatch::Any;
+        }
+        service::IfMatch::Version(
+            text.trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .unwrap_or(-1),
+        )
     })
 }
 

@@ -63,7 +63,6 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Error> {
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[post("/inquiries")]
 pub async fn inquiry_create(
@@ -127,7 +126,6 @@ pub async fn inquiry_create(
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[post("/routing/preview")]
 pub async fn routing_preview(
@@ -413,16 +411,7 @@ pub async fn routing_profile_replace(
     req: HttpRequest,
     body: Valid<RoutingProfile>,
 ) -> Result<HttpResponse, Error> {
-    let if_match = req
-        .headers()
-        .get(actix_web::http::header::IF_MATCH)
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|s| s.parse::<i64>().ok())
-                .unwrap_or(-1)
-        });
+    let if_match = crate::api::extract::if_match(&req);
     let inst = service::institutions::profile_replace(&g, &actor, &path, if_match, body.0).await?;
     Ok(profile_response(inst))
 }

@@ -22,7 +22,6 @@ use crate::service::{self, Guichet};
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[get("/institutions")]
 pub async fn institution_list(
@@ -83,7 +82,6 @@ fn decode_slug_cursor(cursor: &str) -> Result<String, Error> {
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[get("/institutions/{institution_id}")]
 pub async fn institution_get(
@@ -107,7 +105,6 @@ pub async fn institution_get(
     responses(
         (status = 200, description = "The taxonomy.", body = TaxonomyView),
     ),
-    security(())
 )]
 #[get("/taxonomy")]
 pub async fn taxonomy_get() -> web::Json<TaxonomyView> {

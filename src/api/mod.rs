@@ -35,7 +35,7 @@ use crate::service::Guichet;
         contact(name = "Guichet platform team", email = "guichet@example.org")
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local Guichet (`cargo run --release -- serve`)")),
-    components(schemas(problem::Problem, crate::error::FieldError)),
+    components(schemas(problem::Problem, crate::error::FieldError, referrals::QueueSortParam)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "institutions", description = "The institutions, their strengths, and the taxonomy (public)."),
@@ -124,11 +124,20 @@ fn routes(cfg: &mut ServiceConfig) {
 
 /// The contract, as served at `/openapi.json` and checked in as `openapi/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
+    // The logout body is optional: say so without an anonymous `oneOf` of null.
+    for item in doc.paths.paths.values_mut() {
+        if let Some(op) = item.post.as_mut()
+            && op.operation_id.as_deref() == Some("auth_logout")
+            && let Some(body) = op.request_body.as_mut()
+        {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
     doc
 }
 

@@ -21,10 +21,10 @@ pub const TITLE_MAX: usize = 200;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "triage@curie.fr", "password": "correct horse battery staple"}))]
 pub struct LoginRequest {
-    #[schema(required = true, value_type = String, format = "email")]
+    #[schema(required = true, value_type = String, format = "email", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// Up to 256 characters.
-    #[schema(required = true, value_type = String, format = Password)]
+    #[schema(required = true, value_type = String, format = Password, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -51,7 +51,7 @@ impl Input for LoginRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "Zk9kV2l0aFJhbmRvbUJ5dGVzQmFzZTY0VXJsRW5jb2RlZA"}))]
 pub struct RefreshRequest {
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 512)]
     pub refresh_token: Option<String>,
 }
 
@@ -70,6 +70,7 @@ impl Input for RefreshRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "Zk9kV2l0aFJhbmRvbUJ5dGVzQmFzZTY0VXJsRW5jb2RlZA"}))]
 pub struct LogoutRequest {
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: Option<String>,
 }
 
@@ -123,12 +124,13 @@ pub fn password_problems(password: &str) -> Vec<FieldError> {
 }))]
 pub struct ContactCreate {
     /// 1 to 200 characters.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Up to 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub title: Option<String>,
-    #[schema(required = true, value_type = String, format = "email")]
+    #[schema(required = true, value_type = String, format = "email", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// Taxonomy values the contact handles best; used to pick the contact of a referral.
     #[serde(default)]
@@ -167,9 +169,11 @@ impl Input for ContactCreate {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Director of partnerships", "active": false}))]
 pub struct ContactUpdate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 200)]
     pub title: Option<String>,
-    #[schema(format = "email")]
+    #[schema(format = "email", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     pub expertise: Option<Expertise>,
     pub active: Option<bool>,
@@ -199,10 +203,10 @@ impl Input for ContactUpdate {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "triage@curie.fr", "password": "correct horse battery staple", "role": "triager"}))]
 pub struct UserCreate {
-    #[schema(required = true, value_type = String, format = "email")]
+    #[schema(required = true, value_type = String, format = "email", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// 8 to 256 characters, any Unicode.
-    #[schema(required = true, value_type = String, format = Password)]
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub password: Option<String>,
     /// `triager` or `institution_admin`.
     #[schema(required = true, value_type = Role)]
@@ -254,14 +258,14 @@ impl Input for UserUpdate {
 #[serde(deny_unknown_fields)]
 pub struct SubmitterInput {
     /// The organization's name, 1 to 200 characters.
-    #[schema(required = true, value_type = String, example = "Helios Therapeutics")]
+    #[schema(required = true, value_type = String, example = "Helios Therapeutics", min_length = 1, max_length = 200)]
     pub organization: Option<String>,
     #[schema(required = true, value_type = crate::domain::taxonomy::OrganizationType)]
     pub organization_type: Option<crate::domain::taxonomy::OrganizationType>,
     /// The person to answer, 1 to 200 characters.
-    #[schema(required = true, value_type = String, example = "Dr Anna Keller")]
+    #[schema(required = true, value_type = String, example = "Dr Anna Keller", min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    #[schema(required = true, value_type = String, format = "email", example = "anna.keller@helios-tx.example")]
+    #[schema(required = true, value_type = String, format = "email", example = "anna.keller@helios-tx.example", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `DE`.
     #[schema(required = true, value_type = String, example = "DE", pattern = "^[A-Z]{2}$")]
@@ -281,15 +285,17 @@ pub struct RoutingPreviewRequest {
     #[schema(required = true, value_type = crate::domain::taxonomy::InquiryType)]
     pub inquiry_type: Option<crate::domain::taxonomy::InquiryType>,
     /// 1 to 5 tumour types.
-    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>)]
+    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>, min_items = 1, max_items = 5)]
     pub therapeutic_areas: Option<Vec<crate::domain::taxonomy::TherapeuticArea>>,
     /// 0 to 5 modalities.
     #[serde(default)]
+    #[schema(max_items = 5)]
     pub modalities: Vec<crate::domain::taxonomy::Modality>,
     #[schema(required = true, value_type = crate::domain::taxonomy::Stage)]
     pub stage: Option<crate::domain::taxonomy::Stage>,
     /// Institution ids; when given, routing is restricted to them.
     #[serde(default)]
+    #[schema(max_items = 4)]
     pub preferred_institutions: Vec<String>,
 }
 
@@ -313,24 +319,27 @@ pub struct InquiryCreate {
     #[schema(required = true, value_type = crate::domain::taxonomy::InquiryType)]
     pub inquiry_type: Option<crate::domain::taxonomy::InquiryType>,
     /// 1 to 200 characters.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// 1 to 5,000 characters. Non-confidential by contract.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 5000)]
     pub summary: Option<String>,
     /// 1 to 5 tumour types.
-    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>)]
+    #[schema(required = true, value_type = Vec<crate::domain::taxonomy::TherapeuticArea>, min_items = 1, max_items = 5)]
     pub therapeutic_areas: Option<Vec<crate::domain::taxonomy::TherapeuticArea>>,
     /// 0 to 5 modalities.
     #[serde(default)]
+    #[schema(max_items = 5)]
     pub modalities: Vec<crate::domain::taxonomy::Modality>,
     #[schema(required = true, value_type = crate::domain::taxonomy::Stage)]
     pub stage: Option<crate::domain::taxonomy::Stage>,
     /// Institution ids; when given, routing is restricted to them.
     #[serde(default)]
+    #[schema(max_items = 4)]
     pub preferred_institutions: Vec<String>,
     /// Up to 10 keywords of up to 50 characters.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub keywords: Vec<String>,
     /// Must be `true`: the submitter states that the inquiry holds no confidential information.
     #[schema(required = true, value_type = bool)]
@@ -478,7 +487,7 @@ impl Input for InquiryCreate {
 #[schema(example = json!({"body": "The IND was filed in September; the dosimetry data are attached to our data room."}))]
 pub struct MessageCreate {
     /// 1 to 10,000 characters.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 10000)]
     pub body: Option<String>,
 }
 
@@ -498,7 +507,7 @@ impl Input for MessageCreate {
 #[schema(example = json!({"institutions": ["aphp", "curie"]}))]
 pub struct ManualRouting {
     /// 1 to 4 institution ids.
-    #[schema(required = true, value_type = Vec<String>)]
+    #[schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 4)]
     pub institutions: Option<Vec<String>>,
 }
 
@@ -539,10 +548,13 @@ pub struct TransitionRequest {
     /// Required to decline.
     pub reason_code: Option<crate::domain::taxonomy::DeclineReason>,
     /// Required with the reason `other`, and to forward. Up to 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason_text: Option<String>,
     /// An external message to the submitter; required for `info_requested` and `accepted`.
+    #[schema(min_length = 1, max_length = 10000)]
     pub message: Option<String>,
     /// The institution to forward to; required for `forwarded`.
+    #[schema(min_length = 1, max_length = 40)]
     pub forward_to: Option<String>,
 }
 
@@ -578,7 +590,7 @@ impl Input for TransitionRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"}))]
 pub struct AssigneeRequest {
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 64)]
     pub contact_id: Option<String>,
 }
 
@@ -598,7 +610,7 @@ impl Input for AssigneeRequest {
 #[schema(example = json!({"body": "Checked with the radiopharmacy: capacity available from March.", "visibility": "internal"}))]
 pub struct StaffMessageCreate {
     /// 1 to 10,000 characters.
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 10000)]
     pub body: Option<String>,
     /// `external` reaches the submitter; `internal` never does.
     #[schema(required = true, value_type = crate::domain::inquiry::Visibility)]

@@ -40,15 +40,18 @@ pub enum QueueSortParam {
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// Comma-separated statuses, e.g. `new,acknowledged`.
+    #[param(min_length = 1)]
     pub status: Option<String>,
     pub inquiry_type: Option<InquiryType>,
     pub therapeutic_area: Option<TherapeuticArea>,
     pub modality: Option<Modality>,
     /// `me` (the caller's own contact record) or a contact id.
+    #[param(min_length = 1)]
     pub assigned: Option<String>,
     /// Only overdue (`true`) or only not overdue (`false`).
     pub overdue: Option<bool>,
     /// Free text over title, summary and organization (case-insensitive).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
@@ -59,6 +62,7 @@ pub struct QueueQuery {
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -265,11 +269,6 @@ fn with_etag(detail: ReferralDetail) -> HttpResponse {
         .json(ReferralDetailView::from(detail))
 }
 
-/// The referral version in `If-Match`; out of range matches nothing.
-fn if_match(req: &HttpRequest) -> Option<i32> {
-    crate::api::extract::if_match_version(req).map(|v| i32::try_from(v).unwrap_or(-1))
-}
-
 /// Get a referral
 ///
 /// The inquiry, the routing explanation for this institution, the names of the other
@@ -341,8 +340,15 @@ pub async fn referral_transition(
     body: Valid<TransitionRequest>,
 ) -> Result<HttpResponse, Error> {
     let (to, input) = body.0;
-    let detail =
-        service::triage::referral_transition(&g, &actor, &path, if_match(&req), to, input).await?;
+    let detail = service::triage::referral_transition(
+        &g,
+        &actor,
+        &path,
+        crate::api::extract::if_match(&req),
+        to,
+        input,
+    )
+    .await?;
     Ok(with_etag(detail))
 }
 
@@ -382,8 +388,14 @@ pub async fn referral_assign(
     path: web::Path<String>,
     body: Valid<AssigneeRequest>,
 ) -> Result<HttpResponse, Error> {
-    let detail =
-        service::triage::referral_assign(&g, &actor, &path, if_match(&req), body.0).await?;
+    let detail = service::triage::referral_assign(
+        &g,
+        &actor,
+        &path,
+        crate::api::extract::if_match(&req),
+        body.0,
+    )
+    .await?;
     Ok(with_etag(detail))
 }
 
@@ -547,7 +559,6 @@ pub async fn institution_stats_get(
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
-    security(())
 )]
 #[get("/transparency")]
 pub async fn transparency_get(

@@ -1,7 +1,6 @@
-//! The referral lifecycle as a pure state machine:
-//! `new → acknowledged → in_review ⇄ info_requested → accepted | declined | forwarded`,
-//! with `declined` and `forwarded` also possible before the review starts, and `withdrawn`
-//! from any open state by the submitter only.
+//! The referral lifecycle of PRODUCT.md as a pure state machine:
+//! `new → acknowledged → in_review ⇄ info_requested`, and from `in_review` a decision:
+//! `accepted | declined | forwarded`; `withdrawn` from any open state, by the submitter only.
 
 use crate::domain::taxonomy::{DeclineReason, ReferralStatus};
 
@@ -10,10 +9,10 @@ use ReferralStatus as S;
 /// Where staff may move a referral from `from`.
 pub fn staff_transitions(from: ReferralStatus) -> &'static [ReferralStatus] {
     match from {
-        S::New => &[S::Acknowledged, S::InReview, S::Declined, S::Forwarded],
-        S::Acknowledged => &[S::InReview, S::Declined, S::Forwarded],
+        S::New => &[S::Acknowledged],
+        S::Acknowledged => &[S::InReview],
         S::InReview => &[S::InfoRequested, S::Accepted, S::Declined, S::Forwarded],
-        S::InfoRequested => &[S::InReview, S::Declined, S::Forwarded],
+        S::InfoRequested => &[S::InReview],
         S::Accepted | S::Declined | S::Forwarded | S::Withdrawn => &[],
     }
 }
@@ -108,7 +107,6 @@ mod tests {
             (S::InReview, S::Accepted),
             (S::InReview, S::Declined),
             (S::InReview, S::Forwarded),
-            (S::New, S::Declined),
         ] {
             assert_eq!(
                 check_transition(from, to, &input()),
@@ -122,12 +120,7 @@ mod tests {
     fn shortcuts_and_terminal_states_are_refused_with_the_allowed_ones() {
         assert_eq!(
             check_transition(S::New, S::Accepted, &input()),
-            Err(TransitionError::NotAllowed(vec![
-                S::Acknowledged,
-                S::InReview,
-                S::Declined,
-                S::Forwarded
-            ]))
+            Err(TransitionError::NotAllowed(vec![S::Acknowledged]))
         );
         for terminal in [S::Accepted, S::Declined, S::Forwarded, S::Withdrawn] {
             assert_eq!(
@@ -180,7 +173,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn closed_referrals_never_move_and_open_ones_can_always_close(from in status(), to in status()) {
+        fn closed_referrals_never_move_and_nothing_goes_back_to_new(from in status(), to in status()) {
             let result = check_transition(from, to, &input());
             if !from.is_open() {
                 prop_assert!(result.is_err());
@@ -189,9 +182,6 @@ mod tests {
                 prop_assert!(from.is_open());
                 prop_assert_ne!(to, S::New);
                 prop_assert_ne!(to, S::Withdrawn);
-            }
-            if from.is_open() {
-                prop_assert!(staff_transitions(from).iter().any(|s| !s.is_open()), "an open referral can always be closed");
             }
         }
 

@@ -212,7 +212,7 @@ pub async fn profile_replace(
     g: &Guichet,
     actor: &Actor,
     institution_id: &str,
-    if_match: Option<i64>,
+    if_match: Option<crate::service::IfMatch>,
     profile: crate::domain::routing::RoutingProfile,
 ) -> Result<Institution, Error> {
     institution_access(
@@ -229,7 +229,7 @@ pub async fn profile_replace(
         let now = db::now();
         // `If-Match` is optional here (a profile is one admin's document); when given, a stale
         // version is refused instead of overwriting a colleague's change.
-        if if_match.is_some_and(|v| v != before.profile_version)
+        if if_match.is_some_and(|m| !m.matches(before.profile_version))
             || !store::profile_replace(
                 conn,
                 &institution_id,

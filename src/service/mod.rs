@@ -113,3 +113,19 @@ pub async fn ready(g: &Guichet) -> Result<(), crate::error::Error> {
             other => other,
         })
 }
+
+/// An `If-Match` precondition: `*` (any current version) or one version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Version(i64),
+}
+
+impl IfMatch {
+    pub fn matches(self, current: i64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Version(v) => v == current,
+        }
+    }
+}

@@ -270,7 +270,7 @@ pub async fn referral_transition(
     g: &Guichet,
     actor: &Actor,
     id: &str,
-    if_match: Option<i32>,
+    if_match: Option<crate::service::IfMatch>,
     to: ReferralStatus,
     input: TransitionInput,
 ) -> Result<ReferralDetail, Error> {
@@ -278,10 +278,11 @@ pub async fn referral_transition(
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
         let mut r = visible_referral(conn, &actor, &id)?;
-        let expected = if_match.ok_or(Error::PreconditionRequired)?;
-        if r.version != expected {
+        let precondition = if_match.ok_or(Error::PreconditionRequired)?;
+        if !precondition.matches(i64::from(r.version)) {
             return Err(Error::PreconditionFailed);
         }
+        let expected = r.version;
         lifecycle::check_transition(r.status, to, &input).map_err(|e| match e {
             TransitionError::NotAllowed(allowed) => Error::conflict(
                 "transition_not_allowed",
@@ -448,17 +449,18 @@ pub async fn referral_assign(
     g: &Guichet,
     actor: &Actor,
     id: &str,
-    if_match: Option<i32>,
+    if_match: Option<crate::service::IfMatch>,
     contact_id: String,
 ) -> Result<ReferralDetail, Error> {
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
         let mut r = visible_referral(conn, &actor, &id)?;
-        let expected = if_match.ok_or(Error::PreconditionRequired)?;
-        if r.version != expected {
+        let precondition = if_match.ok_or(Error::PreconditionRequired)?;
+        if !precondition.matches(i64::from(r.version)) {
             return Err(Error::PreconditionFailed);
         }
+        let expected = r.version;
         if !r.status.is_open() {
             return Err(Error::conflict(
                 "referral_closed",

@@ -68,10 +68,23 @@ fn every_operation_is_named_tagged_documented_and_declares_its_security() {
             op["summary"].as_str().is_some_and(|s| !s.is_empty()),
             "{id} has no summary"
         );
-        assert!(
-            op.get("security").is_some(),
-            "{id} does not declare its security"
-        );
+        // Public operations declare no security (generated clients then need no credentials);
+        // the others name a declared scheme.
+        if let Some(security) = op.get("security") {
+            for requirement in security.as_array().unwrap() {
+                let schemes = requirement.as_object().unwrap();
+                assert!(
+                    !schemes.is_empty(),
+                    "{id} has an empty security requirement"
+                );
+                for scheme in schemes.keys() {
+                    assert!(
+                        doc["components"]["securitySchemes"].get(scheme).is_some(),
+                        "{id} names an undeclared scheme {scheme}"
+                    );
+                }
+            }
+        }
         for (status, response) in op["responses"].as_object().unwrap() {
             assert!(
                 response["description"]
@@ -252,4 +265,98 @@ fn docker_compose_runs_postgres_and_guichet_as_the_binary_expects() {
         dockerfile.matches("FROM ").count() >= 2,
         "multi-stage build"
     );
+}
+
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.push(v.as_str().unwrap_or_default().to_owned());
+                } else {
+                    refs(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_of_the_contract_resolves() {
+    let doc = served_document();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let pointer = r.trim_start_matches('#');
+        assert!(doc.pointer(pointer).is_some(), "unresolvable reference {r}");
+    }
+}
+
+#[test]
+fn every_vocabulary_in_the_contract_lists_the_wire_values() {
+    use guichet::domain::taxonomy::*;
+    let doc = served_document();
+    let schemas = &doc["components"]["schemas"];
+    let check = |name: &str, values: Vec<&str>| {
+        let listed: Vec<&str> = schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enum in the contract"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, values, "{name}");
+    };
+    check(
+        "InquiryType",
+        InquiryType::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "TherapeuticArea",
+        TherapeuticArea::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "Modality",
+        Modality::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check("Stage", Stage::ALL.iter().map(|v| v.as_str()).collect());
+    check(
+        "DeclineReason",
+        DeclineReason::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "OrganizationType",
+        OrganizationType::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "ReferralStatus",
+        ReferralStatus::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check("Role", Role::ALL.iter().map(|v| v.as_str()).collect());
+}
+
+#[test]
+fn no_anonymous_inline_object_is_left_for_generators_to_name() {
+    let doc = served_document();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let mut bodies = vec![op["requestBody"]["content"]["application/json"]["schema"].clone()];
+        for response in op["responses"].as_object().unwrap().values() {
+            for content in response["content"]
+                .as_object()
+                .into_iter()
+                .flat_map(|c| c.values())
+            {
+                bodies.push(content["schema"].clone());
+            }
+        }
+        for schema in bodies.into_iter().filter(|s| !s.is_null()) {
+            assert!(
+                schema.get("$ref").is_some(),
+                "{method} {path} ({id}) has an inline body schema: {schema}"
+            );
+        }
+    }
 }

@@ -74,6 +74,15 @@ async fn etag(app: &TestApp, token: &str, id: &str) -> String {
     res.header("etag").unwrap()
 }
 
+/// new → acknowledged → in_review; returns the ETag after.
+async fn start_review(app: &TestApp, token: &str, id: &str) -> String {
+    let res = transition(app, token, id, "\"1\"", json!({"to": "acknowledged"})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = transition(app, token, id, "\"2\"", json!({"to": "in_review"})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.header("etag").unwrap()
+}
+
 #[actix_web::test]
 async fn the_queue_holds_only_the_institutions_own_referrals() {
     let app = TestApp::new().await;
@@ -334,10 +343,7 @@ async fn a_referral_shows_its_inquiry_routing_and_only_the_names_of_other_instit
     assert_eq!(res.body["other_institutions"], json!(["Gustave Roussy"]));
     assert_eq!(res.body["routing"]["preferred"], true);
     assert!(res.body["routing"]["profile_version"].as_i64().is_some());
-    assert_eq!(
-        res.body["allowed_transitions"],
-        json!(["acknowledged", "in_review", "declined", "forwarded"])
-    );
+    assert_eq!(res.body["allowed_transitions"], json!(["acknowledged"]));
     let text = res.body.to_string();
     assert!(
         !text.contains("GR internal secret") && !text.contains("acknowledged\",\"institution"),
@@ -375,7 +381,7 @@ async fn the_lifecycle_is_enforced_with_if_match() {
         res.body["detail"]
             .as_str()
             .unwrap()
-            .contains("acknowledged, in_review, declined, forwarded")
+            .ends_with("allowed: acknowledged.")
     );
     transition(&app, &curie, id, "\"1\"", json!({"to": "lost"}))
         .await
@@ -444,8 +450,8 @@ async fn information_requests_go_to_the_submitter_and_a_reply_resumes_the_review
     let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
     let s = submit(&app, &["curie"], "Info").await;
     let id = &s.referrals["curie"];
-    transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"})).await;
-    let res = transition(&app, &curie, id, "\"2\"", json!({"to": "info_requested"})).await;
+    let tag = start_review(&app, &curie, id).await;
+    let res = transition(&app, &curie, id, &tag, json!({"to": "info_requested"})).await;
     assert_eq!(
         res.field_errors(),
         vec![("/message".into(), "required".into())]
@@ -454,7 +460,7 @@ async fn information_requests_go_to_the_submitter_and_a_reply_resumes_the_review
         &app,
         &curie,
         id,
-        "\"2\"",
+        &tag,
         json!({"to": "info_requested", "message": "Which dosimetry model?"}),
     )
     .await;
@@ -536,11 +542,12 @@ async fn forwarding_creates_a_referral_the_submitter_and_the_target_see() {
         .await;
     let s = submit(&app, &["curie"], "Forward me").await;
     let id = &s.referrals["curie"];
+    let tag = start_review(&app, &curie, id).await;
     let res = transition(
         &app,
         &curie,
         id,
-        "\"1\"",
+        &tag,
         json!({"to": "forwarded", "forward_to": "curie", "reason_text": "x"}),
     )
     .await;
@@ -552,7 +559,7 @@ async fn forwarding_creates_a_referral_the_submitter_and_the_target_see() {
         &app,
         &curie,
         id,
-        "\"1\"",
+        &tag,
         json!({"to": "forwarded", "forward_to": "mayo", "reason_text": "x"}),
     )
     .await;
@@ -560,7 +567,7 @@ async fn forwarding_creates_a_referral_the_submitter_and_the_target_see() {
         res.field_errors(),
         vec![("/forward_to".into(), "unknown_institution".into())]
     );
-    let res = transition(&app, &curie, id, "\"1\"", json!({"to": "forwarded", "forward_to": "pasteur", "reason_text": "Their immunology platform fits better."})).await;
+    let res = transition(&app, &curie, id, &tag, json!({"to": "forwarded", "forward_to": "pasteur", "reason_text": "Their immunology platform fits better."})).await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.body["decision"]["reason"], "pasteur");
     let queue = app.get("/v1/referrals").token(&pasteur).send().await;
@@ -700,30 +707,14 @@ async fn figures_count_responses_decisions_and_reasons() {
     for (i, decision) in ["accept", "decline", "decline", "none"].iter().enumerate() {
         let s = submit(&app, &["curie"], &format!("Figures {i}")).await;
         let id = &s.referrals["curie"];
-        match *decision {
-            "accept" => {
-                transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"})).await;
-                transition(
-                    &app,
-                    &curie,
-                    id,
-                    "\"2\"",
-                    json!({"to": "accepted", "message": "Welcome"}),
-                )
-                .await;
-            }
-            "decline" => {
-                transition(
-                    &app,
-                    &curie,
-                    id,
-                    "\"1\"",
-                    json!({"to": "declined", "reason_code": "no_capacity"}),
-                )
-                .await;
-            }
-            _ => {}
-        }
+        let last = match *decision {
+            "accept" => json!({"to": "accepted", "message": "Welcome"}),
+            "decline" => json!({"to": "declined", "reason_code": "no_capacity"}),
+            _ => continue,
+        };
+        let tag = start_review(&app, &curie, id).await;
+        let res = transition(&app, &curie, id, &tag, last).await;
+        assert_eq!(res.status, 200, "{}", res.body);
     }
     let stats = app
         .get("/v1/institutions/curie/stats")
@@ -909,4 +900,26 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
         listed, in_contract,
         "MATRIX and the contract list different operations"
     );
+}
+
+#[actix_web::test]
+async fn if_match_star_matches_the_current_version() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Star").await;
+    let id = &s.referrals["curie"];
+    start_review(&app, &curie, id).await;
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        "*",
+        json!({"to": "info_requested", "message": "More?"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.header("etag").as_deref(), Some("\"4\""));
+    transition(&app, &curie, id, "\"garbage\"", json!({"to": "in_review"}))
+        .await
+        .assert_problem(412, "stale_version");
 }
