@@ -569,3 +569,25 @@ async fn triagers_cannot_manage_accounts_but_operators_can_anywhere() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[actix_web::test]
+async fn a_generated_signing_secret_survives_a_restart() {
+    let db = crate::support::TestDb::new();
+    let start = || async {
+        let database = guichet::startup::open_database(&db.url, 2).await.unwrap();
+        guichet::startup::build_guichet(database, None, 900, Limits::default())
+            .await
+            .unwrap()
+    };
+    let first = start().await;
+    let token = first
+        .tokens
+        .issue("user", "session", chrono::Utc::now())
+        .unwrap();
+    let restarted = start().await;
+    assert!(
+        restarted.tokens.verify(&token).is_ok(),
+        "a restart must not log everyone out"
+    );
+    assert_eq!(first.tracking_key, restarted.tracking_key);
+}

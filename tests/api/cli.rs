@@ -1,0 +1,189 @@
+//! The `guichet` binary: subcommands, exit codes and one-line messages.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::TestDb;
+
+fn guichet(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .args(args)
+        .env_remove("GUICHET_DATABASE_URL")
+        .env_remove("GUICHET_JWT_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn users_are_created_and_listed_from_the_command_line() {
+    let db = TestDb::new();
+    let url = db.url.clone();
+    let (code, out, err) = guichet(
+        &[
+            "users",
+            "create",
+            "--database-url",
+            &url,
+            "--email",
+            "Ops@Example.org",
+            "--role",
+            "operator",
+            "--password-stdin",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("created operator ops@example.org"), "{out}");
+    let (code, _, err) = guichet(
+        &[
+            "users",
+            "create",
+            "--database-url",
+            &url,
+            "--email",
+            "t@curie.fr",
+            "--role",
+            "triager",
+            "--institution",
+            "curie",
+            "--password-stdin",
+        ],
+        Some("another passphrase\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = guichet(&["users", "list", "--database-url", &url], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("ops@example.org") && out.contains("t@curie.fr") && out.contains("curie"),
+        "{out}"
+    );
+}
+
+#[test]
+fn account_rules_are_enforced_on_the_command_line_with_one_line_errors() {
+    let db = TestDb::new();
+    let url = db.url.clone();
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["--role", "operator", "--institution", "curie"],
+            "long enough pass",
+            "operators belong to no institution",
+        ),
+        (
+            &["--role", "triager"],
+            "long enough pass",
+            "--institution is required",
+        ),
+        (
+            &["--role", "triager", "--institution", "mayo"],
+            "long enough pass",
+            "no institution has the id `mayo`",
+        ),
+        (
+            &["--role", "triager", "--institution", "curie"],
+            "short",
+            "password must be at least 8 characters",
+        ),
+    ];
+    for (extra, password, expected) in cases {
+        let mut args = vec![
+            "users",
+            "create",
+            "--database-url",
+            &url,
+            "--email",
+            "x@curie.fr",
+            "--password-stdin",
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = guichet(&args, Some(&format!("{password}\n")));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let (code, _, err) = guichet(&["serve", "--log-format", "xml"], None);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.starts_with("guichet: "), "{err}");
+    let (code, _, err) = guichet(
+        &["users", "create", "--role", "king", "--email", "a@b.fr"],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn an_unreachable_database_and_a_taken_port_are_one_line_failures() {
+    let (code, _, err) = guichet(
+        &[
+            "migrate",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot open the database") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let db = TestDb::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = guichet(
+        &[
+            "serve",
+            "--database-url",
+            &db.url,
+            "--bind",
+            &addr,
+            "--jwt-secret",
+            "0123456789abcdef0123456789abcdef",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    let (code, _, err) = guichet(
+        &["serve", "--database-url", &db.url, "--jwt-secret", "short"],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("at least 32 bytes"), "{err}");
+}
+
+#[test]
+fn the_openapi_subcommand_prints_the_checked_in_contract() {
+    let (code, out, _) = guichet(&["openapi"], None);
+    assert_eq!(code, 0);
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
+    assert_eq!(out, checked_in);
+}
