@@ -1,0 +1,2 @@
+DROP INDEX referrals_awaiting_first_response;
+DROP INDEX referrals_institution_id;
