@@ -166,6 +166,29 @@ async fn queue_filters_select_what_they_say() {
         .send()
         .await;
     assert_eq!(titles(&r), vec!["Another trial", "Lutetium radioligand"]);
+    let r = app
+        .get("/v1/referrals?created_after=2020-01-01T00:00:00Z&created_before=2999-01-01T00:00:00Z")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r).len(), 2);
+    let r = app
+        .get("/v1/referrals?created_after=2999-01-01T00:00:00Z")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r).len(), 0);
+    let r = app
+        .get("/v1/referrals?created_before=2020-01-01T00:00:00Z")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(titles(&r).len(), 0);
+    app.get("/v1/referrals?created_after=yesterday")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
     app.get("/v1/referrals?status=open")
         .token(&curie)
         .send()
