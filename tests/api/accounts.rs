@@ -13,11 +13,7 @@ async fn login_returns_a_bearer_pair_and_me_shows_the_account() {
     let app = TestApp::new().await;
     app.user("Triage@Curie.fr", Role::Triager, Some("curie"))
         .await;
-    let res = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "triage@curie.fr", "password": PASSWORD}))
-        .send()
-        .await;
+    let res = app.try_login("triage@curie.fr", PASSWORD).await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(res.body["token_type"], "Bearer");
     assert_eq!(res.body["expires_in"], 900);
@@ -38,16 +34,8 @@ async fn wrong_password_and_unknown_email_get_the_same_401() {
     let app = TestApp::new().await;
     app.user("admin@aphp.fr", Role::InstitutionAdmin, Some("aphp"))
         .await;
-    let wrong_password = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "admin@aphp.fr", "password": "not the password"}))
-        .send()
-        .await;
-    let unknown = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "nobody@aphp.fr", "password": "not the password"}))
-        .send()
-        .await;
+    let wrong_password = app.try_login("admin@aphp.fr", "not the password").await;
+    let unknown = app.try_login("nobody@aphp.fr", "not the password").await;
     wrong_password.assert_problem(401, "invalid_credentials");
     unknown.assert_problem(401, "invalid_credentials");
     let strip = |mut v: serde_json::Value| {
@@ -71,11 +59,7 @@ async fn a_disabled_account_cannot_log_in() {
         .send()
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
-    let res = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "t@curie.fr", "password": PASSWORD}))
-        .send()
-        .await;
+    let res = app.try_login("t@curie.fr", PASSWORD).await;
     res.assert_problem(401, "invalid_credentials");
 }
 
@@ -88,18 +72,10 @@ async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
     .await;
     app.user("t@curie.fr", Role::Triager, Some("curie")).await;
     for _ in 0..3 {
-        let res = app
-            .post("/v1/auth/token")
-            .json(json!({"email": "t@curie.fr", "password": "wrong password"}))
-            .send()
-            .await;
+        let res = app.try_login("t@curie.fr", "wrong password").await;
         res.assert_problem(401, "invalid_credentials");
     }
-    let res = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "t@curie.fr", "password": PASSWORD}))
-        .send()
-        .await;
+    let res = app.try_login("t@curie.fr", PASSWORD).await;
     res.assert_problem(429, "too_many_requests");
     let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!(wait > 0 && wait <= 900, "{wait}");
@@ -110,18 +86,10 @@ async fn the_default_limits_throttle_only_after_ten_consecutive_failures() {
     let app = TestApp::new().await;
     app.user("t@curie.fr", Role::Triager, Some("curie")).await;
     for _ in 0..10 {
-        let res = app
-            .post("/v1/auth/token")
-            .json(json!({"email": "t@curie.fr", "password": "wrong password"}))
-            .send()
-            .await;
+        let res = app.try_login("t@curie.fr", "wrong password").await;
         res.assert_problem(401, "invalid_credentials");
     }
-    let res = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "t@curie.fr", "password": PASSWORD}))
-        .send()
-        .await;
+    let res = app.try_login("t@curie.fr", PASSWORD).await;
     res.assert_problem(429, "too_many_requests");
 }
 
@@ -135,18 +103,10 @@ async fn a_success_clears_the_account_failures() {
     app.user("t@curie.fr", Role::Triager, Some("curie")).await;
     for round in 0..2 {
         for _ in 0..2 {
-            let res = app
-                .post("/v1/auth/token")
-                .json(json!({"email": "t@curie.fr", "password": "wrong password"}))
-                .send()
-                .await;
+            let res = app.try_login("t@curie.fr", "wrong password").await;
             res.assert_problem(401, "invalid_credentials");
         }
-        let res = app
-            .post("/v1/auth/token")
-            .json(json!({"email": "t@curie.fr", "password": PASSWORD}))
-            .send()
-            .await;
+        let res = app.try_login("t@curie.fr", PASSWORD).await;
         assert_eq!(res.status, 200, "round {round}: {}", res.body);
     }
 }
@@ -439,9 +399,7 @@ async fn an_admin_creates_a_triager_who_can_log_in() {
             .ends_with(res.body["id"].as_str().unwrap())
     );
     let login = app
-        .post("/v1/auth/token")
-        .json(json!({"email": "new.triager@curie.fr", "password": "un mot de passe sûr"}))
-        .send()
+        .try_login("new.triager@curie.fr", "un mot de passe sûr")
         .await;
     assert_eq!(login.status, 200);
     let list = app

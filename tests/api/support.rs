@@ -278,6 +278,14 @@ impl TestApp {
         .id
     }
 
+    /// One login attempt, whatever its outcome.
+    pub async fn try_login(&self, email: &str, password: &str) -> Response {
+        self.post("/v1/auth/token")
+            .json(json!({"email": email, "password": password}))
+            .send()
+            .await
+    }
+
     /// Logs in and returns (access token, refresh token).
     pub async fn login(&self, email: &str) -> (String, String) {
         let res = self
