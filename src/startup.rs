@@ -119,6 +119,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let options = HttpOptions {
         trust_forwarded_for: args.trust_forwarded_for,
     };
+    let housekeeping = g.clone();
     let mut server = HttpServer::new(move || api::app(g.clone(), options))
         .disable_signals()
         .shutdown_timeout(30);
@@ -132,6 +133,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs)"
     );
+    actix_web::rt::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match crate::service::purge_expired(&housekeeping).await {
+                Ok((keys, counters)) => tracing::info!(
+                    purged.idempotency_keys = keys,
+                    purged.throttles = counters,
+                    "housekeeping"
+                ),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+        }
+    });
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         shutdown_signal().await;

@@ -553,3 +553,11 @@ pub fn idempotency_insert(
         .execute(conn)?;
     Ok(())
 }
+
+/// Forgets idempotency keys past their 24 hours.
+pub fn idempotency_purge(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
+            .execute(conn)?,
+    )
+}

@@ -104,3 +104,17 @@ fn seconds_until(now: NaiveDateTime, until: NaiveDateTime) -> Option<u64> {
     let ms = (until - now).num_milliseconds();
     (ms > 0).then(|| (ms as u64).div_ceil(1000))
 }
+
+/// Forgets counters whose window ended long ago and that block nobody.
+pub fn throttles_purge(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Error> {
+    Ok(diesel::delete(
+        throttles::table
+            .filter(throttles::window_started_at.le(now - Duration::days(1)))
+            .filter(
+                throttles::blocked_until
+                    .is_null()
+                    .or(throttles::blocked_until.le(now)),
+            ),
+    )
+    .execute(conn)?)
+}

@@ -129,3 +129,16 @@ impl IfMatch {
         }
     }
 }
+
+/// Housekeeping: expired idempotency keys and stale throttle counters. Returns how many rows
+/// of each went. Safe to run on every instance at once.
+pub async fn purge_expired(g: &Guichet) -> Result<(usize, usize), crate::error::Error> {
+    g.db.run(|conn| {
+        let now = crate::db::now();
+        Ok((
+            crate::db::inquiries::idempotency_purge(conn, now)?,
+            crate::db::throttles::throttles_purge(conn, now)?,
+        ))
+    })
+    .await
+}

@@ -694,3 +694,52 @@ async fn the_best_matching_active_contact_receives_the_referral() {
         assert_eq!(curie.contact_id, None, "no contact at Curie: unassigned");
     }
 }
+
+#[actix_web::test]
+async fn housekeeping_forgets_expired_keys_and_stale_counters_only() {
+    let app = TestApp::new().await;
+    let first = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "old-key")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    app.post("/v1/inquiries")
+        .header("Idempotency-Key", "fresh-key")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    app.g
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            diesel::sql_query("UPDATE idempotency_keys SET expires_at = '2020-01-01 00:00:00' WHERE key = 'inquiry:old-key'").execute(conn)?;
+            diesel::sql_query("UPDATE throttles SET window_started_at = '2020-01-01 00:00:00'").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (keys, counters) = guichet::service::purge_expired(&app.g).await.unwrap();
+    assert_eq!((keys, counters), (1, 1));
+    let again = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "old-key")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(again.status, 201);
+    assert_ne!(
+        again.body["id"], first.body["id"],
+        "an expired key starts a new inquiry"
+    );
+    let replay = app
+        .post("/v1/inquiries")
+        .header("Idempotency-Key", "fresh-key")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+}
