@@ -105,8 +105,10 @@ def verdict(lines, limit):
     others = []
     for _, node, props in nodes:
         actual = re.search(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)", node)
-        rows = int(actual.group(1)) * int(actual.group(2)) if actual else 0
-        removed = sum(int(x) for p in props for x in re.findall(r"Rows Removed by (?:Filter|Index Recheck): (\d+)", p))
+        # EXPLAIN ANALYZE shows rows and rows removed per loop (per process for parallel nodes)
+        loops = int(actual.group(2)) if actual else 0
+        rows = int(actual.group(1)) * loops if actual else 0
+        removed = loops * sum(int(x) for p in props for x in re.findall(r"Rows Removed by (?:Filter|Index Recheck): (\d+)", p))
         m = re.match(r"(Seq Scan|Parallel Seq Scan) on referrals\b", node)
         if m:
             access.append("SEQ SCAN")

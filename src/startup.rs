@@ -138,6 +138,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         loop {
             every_hour.tick().await;
             match crate::service::purge_expired(&housekeeping).await {
+                Ok((0, 0)) => {}
                 Ok((keys, counters)) => tracing::info!(
                     purged.idempotency_keys = keys,
                     purged.throttles = counters,
