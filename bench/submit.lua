@@ -1,7 +1,4 @@
--- wrk script: POST /v1/inquiries with the valid body of bench/submit.json (no Idempotency-Key).
--- Counts the answers that are not 201 so that the shell script can refuse a figure made of errors.
-local f = assert(io.open(os.getenv("SUBMIT_BODY") or "bench/submit.json", "r"))
+-- wrk script: POST /v1/inquiries with a valid body (a prostate radioligand trial).
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = f:read("*a")
-f:close()
+wrk.body = [[{"submitter":{"organization":"Bench Pharma","organization_type":"pharma","name":"Load Test","email":"load@bench.example","country":"FR"},"inquiry_type":"clinical_trial","title":"Phase 1 site for a PSMA radioligand","summary":"Benchmark submission.","therapeutic_areas":["prostate"],"modalities":["radiopharmaceutical"],"stage":"phase_1","non_confidential":true}]]
