@@ -9,10 +9,19 @@ use crate::service::Guichet;
 /// The OpenAPI document, serialized once at start.
 pub struct OpenApiJson(pub String);
 
-/// An OpenAPI 3.1 document (see <https://spec.openapis.org/oas/v3.1.0>).
+/// An OpenAPI 3.1 document (see <https://spec.openapis.org/oas/v3.1.0>); only its main keys
+/// are described here.
 #[derive(utoipa::ToSchema)]
-#[schema(value_type = Object)]
-pub struct OpenApiDocument(#[allow(dead_code)] serde_json::Map<String, serde_json::Value>);
+#[schema(example = json!({"openapi": "3.1.0", "info": {"title": "Guichet API", "version": "0.1.0"}, "paths": {}}))]
+#[allow(dead_code)]
+pub struct OpenApiDocument {
+    /// The OpenAPI version, `3.1.0`.
+    openapi: String,
+    #[schema(value_type = Object)]
+    info: serde_json::Value,
+    #[schema(value_type = Object)]
+    paths: serde_json::Value,
+}
 
 /// Liveness
 ///

@@ -76,6 +76,7 @@ impl From<Institution> for InstitutionView {
 
 /// A page of institutions.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "curie", "name": "Institut Curie", "description": "Comprehensive cancer centre...", "website": "https://curie.fr", "first_response_business_days": 5, "accepted_inquiry_types": ["licensing", "clinical_trial"], "strong_therapeutic_areas": ["breast", "pediatric"], "strong_modalities": ["radiotherapy"]}], "next_cursor": null}))]
 pub struct InstitutionPage {
     pub items: Vec<InstitutionView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -94,6 +95,7 @@ pub struct TaxonomyEntry {
 
 /// Every closed vocabulary of the API, with human labels, to build forms from.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"inquiry_types": [{"value": "licensing", "label": "Licensing of an asset or technology"}], "therapeutic_areas": [{"value": "breast", "label": "Breast"}], "modalities": [{"value": "adc", "label": "Antibody-drug conjugate"}], "stages": [{"value": "phase_1", "label": "Phase 1"}], "decline_reasons": [{"value": "out_of_scope", "label": "Out of scope"}], "organization_types": [{"value": "pharma", "label": "Pharmaceutical company"}], "referral_statuses": [{"value": "new", "label": "New"}], "roles": [{"value": "triager", "label": "Triager"}]}))]
 pub struct TaxonomyView {
     pub inquiry_types: Vec<TaxonomyEntry>,
     pub therapeutic_areas: Vec<TaxonomyEntry>,
@@ -196,6 +198,7 @@ impl From<User> for UserView {
 
 /// A page of accounts.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "email": "triage@curie.fr", "role": "triager", "institution_id": "curie", "disabled": false, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct UserPage {
     pub items: Vec<UserView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -246,6 +249,7 @@ impl From<Contact> for ContactView {
 
 /// A page of contacts.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "institution_id": "curie", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "expertise": {"inquiry_types": ["licensing"], "therapeutic_areas": ["breast"], "modalities": ["radiotherapy"]}, "active": true, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": "MDE5MzZmNGUtOGEyYi03YzFkLTllM2YtNGE1YjZjN2Q4ZTlm"}))]
 pub struct ContactPage {
     pub items: Vec<ContactView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -352,6 +356,7 @@ impl From<crate::domain::inquiry::Submitter> for SubmitterView {
 
 /// An inquiry as its submitter follows it: one status, each institution's referral.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "status": "info_requested", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial of a lutetium-177 PSMA radioligand.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "preferred_institutions": [], "keywords": ["PSMA"], "desk_reason": null, "referrals": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "institution": {"id": "gustave-roussy", "name": "Gustave Roussy"}, "status": "info_requested", "first_response_due_at": "2026-12-05T17:00:00Z", "reasons": ["Gustave Roussy accepts clinical trial placement inquiries."], "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "body": "Could you share the dosimetry data?", "created_at": "2026-11-28T09:30:00Z"}]}], "created_at": "2026-11-28T09:30:00Z"}))]
 pub struct InquiryView {
     pub id: String,
     pub reference: String,
@@ -445,6 +450,7 @@ pub struct PreviewRejectionView {
 
 /// Where an inquiry would go, and why: the same routing as a real submission.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"selected": [{"institution": {"id": "gustave-roussy", "name": "Gustave Roussy"}, "preferred": false, "reasons": ["Gustave Roussy accepts clinical trial placement inquiries."], "assignment": "A named contact will receive it."}], "not_selected": [{"institution": {"id": "pasteur", "name": "Institut Pasteur"}, "reason": "inquiry_type_not_accepted", "explanation": "Institut Pasteur does not take clinical trial placement inquiries."}], "to_desk": false, "desk_reason": null}))]
 pub struct RoutingPreviewView {
     pub selected: Vec<PreviewSelectionView>,
     pub not_selected: Vec<PreviewRejectionView>,
@@ -505,6 +511,7 @@ pub struct DeskItemView {
 
 /// A page of the desk.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000043", "inquiry_type": "other", "title": "Manufacturing partnership", "organization": "Helios Therapeutics", "therapeutic_areas": ["pan_tumor"], "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct DeskPage {
     pub items: Vec<DeskItemView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -513,6 +520,7 @@ pub struct DeskPage {
 
 /// A message just posted.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "author": "submitter", "visibility": "external", "body": "The dosimetry data are in our data room.", "created_at": "2026-11-28T09:30:00Z"}))]
 pub struct MessageView {
     pub id: String,
     pub referral_id: String,
@@ -524,6 +532,7 @@ pub struct MessageView {
 
 /// An institution's routing profile and its version (increases on every change).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"institution_id": "curie", "version": 2, "profile": {"accepted_inquiry_types": ["licensing", "clinical_trial"], "therapeutic_area_weights": {"breast": 95, "pediatric": 90}, "modality_weights": {"radiotherapy": 95}, "stage_preferences": {"phase_1": 70}, "threshold": 45}, "updated_at": "2026-11-28T09:30:00Z"}))]
 pub struct RoutingProfileView {
     pub institution_id: String,
     pub version: i64,
@@ -556,6 +565,7 @@ pub struct ReferralQueueItem {
 
 /// A page of the queue.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "institution": {"id": "curie", "name": "Institut Curie"}, "status": "new", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin"}, "first_response_due_at": "2026-12-05T17:00:00Z", "overdue": false, "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct ReferralPage {
     pub items: Vec<ReferralQueueItem>,
     /// Pass as `cursor` (with the same filters and sort) to get the next page.
@@ -610,6 +620,7 @@ pub struct AssignedContactView {
 
 /// A message of a referral's thread, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}))]
 pub struct StaffMessageView {
     pub id: String,
     pub author: crate::domain::inquiry::Author,
@@ -635,6 +646,7 @@ impl From<crate::domain::inquiry::Message> for StaffMessageView {
 
 /// A referral's thread.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}]}))]
 pub struct MessageList {
     pub items: Vec<StaffMessageView>,
 }
@@ -659,6 +671,7 @@ pub struct DecisionView {
 
 /// One referral, as its institution works it. Its version is also the `ETag`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "version": 3, "status": "in_review", "allowed_transitions": ["info_requested", "accepted", "declined", "forwarded"], "institution": {"id": "curie", "name": "Institut Curie"}, "inquiry": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "keywords": ["PSMA"], "created_at": "2026-11-28T09:30:00Z"}, "reasons": ["Institut Curie accepts clinical trial placement inquiries."], "routing": {"score": 61, "threshold": 45, "preferred": false, "matched": [{"criterion": "therapeutic_area", "value": "prostate", "weight": 60}], "contact_explanation": "Dr Claire Martin handles prostate cancer.", "profile_version": 1}, "other_institutions": ["Gustave Roussy"], "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "active": true}, "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "sla": {"first_response_due_at": "2026-12-05T17:00:00Z", "first_responded_at": "2026-11-28T09:30:00Z", "overdue": false, "paused": false}, "decision": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
 pub struct ReferralDetailView {
     pub id: String,
     /// Send as `If-Match` (quoted, as in the ETag header) to change the referral.
@@ -759,12 +772,14 @@ pub struct EventView {
 
 /// A referral's audit trail, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "actor_kind": "system", "actor_id": null, "action": "referral_routed", "from": null, "to": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "at": "2026-11-28T09:30:00Z"}, {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "actor_kind": "user", "actor_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "action": "status_changed", "from": "new", "to": "acknowledged", "at": "2026-11-28T09:30:00Z"}]}))]
 pub struct EventList {
     pub items: Vec<EventView>,
 }
 
 /// Responsiveness figures over a period.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}))]
 pub struct StatsView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -810,6 +825,7 @@ pub struct InstitutionStatsView {
 
 /// The cluster's responsiveness, per institution: no personal or deal data.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"institution": {"id": "curie", "name": "Institut Curie"}, "first_response_business_days": 5, "stats": {"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}}]}))]
 pub struct TransparencyView {
     pub items: Vec<InstitutionStatsView>,
 }

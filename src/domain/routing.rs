@@ -85,6 +85,7 @@ const DESK_SUFFIX: &str = "Our operators will route it by hand.";
 /// How an institution wants inquiries routed to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"accepted_inquiry_types": ["licensing", "clinical_trial"], "therapeutic_area_weights": {"breast": 95, "pediatric": 90}, "modality_weights": {"radiotherapy": 95}, "stage_preferences": {"phase_1": 70}, "threshold": 45}))]
 pub struct RoutingProfile {
     /// Inquiry types the institution takes; others never reach it.
     pub accepted_inquiry_types: Vec<InquiryType>,

@@ -360,3 +360,36 @@ fn no_anonymous_inline_object_is_left_for_generators_to_name() {
         }
     }
 }
+
+#[test]
+fn every_request_and_success_body_has_an_example() {
+    let doc = served_document();
+    let schemas = &doc["components"]["schemas"];
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let mut bodies = vec![(
+            "request".to_owned(),
+            op["requestBody"]["content"]["application/json"].clone(),
+        )];
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if status.starts_with('2') {
+                bodies.push((
+                    status.clone(),
+                    response["content"]["application/json"].clone(),
+                ));
+            }
+        }
+        for (what, content) in bodies.into_iter().filter(|(_, c)| !c.is_null()) {
+            let name = content["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            assert!(
+                content.get("example").is_some() || schemas[name].get("example").is_some(),
+                "{method} {path} ({id}) {what} body `{name}` has no example"
+            );
+        }
+    }
+}
