@@ -1,116 +1,128 @@
 #!/usr/bin/env bash
-# The institution queue at scale on PostgreSQL: seeds 100,000 inquiries (about 150,000
-# referrals) into a fresh database, captures the plans PostgreSQL uses for the server's own
-# queue queries (auto_explain), and measures the latency of queue pages.
+# The institution queue at scale on PostgreSQL (issue 4, "Fast at scale").
 #
-#   bash bench/queue_at_scale.sh            # N=100000 by default; N=20000 for a quick run
+#   bash bench/queue_at_scale.sh        # N=100000 inquiries; REQUESTS=200 per call; BUILD=0 skips the build
 #
-# Builds the release binary first. Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust).
+# 1. builds the release binary; creates a fresh database, migrates it with the binary, seeds N
+#    inquiries and ~1.5 N referrals (bench/seed.sql, set-based), ANALYZE;
+# 2. logs every statement of that database (ALTER DATABASE ... SET log_min_duration_statement
+#    = 0), runs the server, calls each queue page once (triager of curie: default order,
+#    status+overdue, newest first, page 20 of the cursor chain, and extras; operator: all
+#    institutions; plus one submission), reads the server's statements back from PostgreSQL's
+#    log and runs EXPLAIN (ANALYZE, BUFFERS) on each SELECT of `referrals` with its parameters
+#    (bench/pg_statements.py): verdict index or Seq Scan;
+# 3. restarts the server without statement logging and measures REQUESTS sequential requests
+#    per call (bench/latency.py): p50, p90, p99, requests/s.
+# The database is dropped at the end. Exits non-zero only when something fails (build, seed,
+# server, an HTTP error, the capture); a Seq Scan is reported, not a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+trap bench_cleanup EXIT
+
 N="${N:-100000}"
 REQUESTS="${REQUESTS:-200}"
-PG="postgres://postgres@127.0.0.1:5432"
-DB="guichet_bench_$$"
-URL="$PG/$DB"
-LOG=/var/log/postgresql/postgresql-15-main.log
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+PASSWORD='a long passphrase'
+LOG="$(postgres_log_file)" || die "cannot find PostgreSQL's log file (pg_current_logfile() or /var/log/postgresql)"
 
-echo "==> cargo build --release"
-cargo build --release --quiet
-BIN=target/release/guichet
+echo "# Queue at scale: $N inquiries"
+machine_line
+build_release
 
-echo "==> fresh database $DB, migrated, seeded with $N inquiries"
-psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
-"$BIN" migrate --database-url "$URL" >/dev/null
-start=$(date +%s)
-psql -q -v n="$N" -f bench/seed.sql "$URL" >/dev/null
-echo "    seeded in $(( $(date +%s) - start )) s: $(psql -Atq "$URL" -c 'SELECT count(*) FROM inquiries') inquiries, $(psql -Atq "$URL" -c 'SELECT count(*) FROM referrals') referrals"
+say "fresh database, migrated by the binary, seeded with $N inquiries"
+fresh_database "guichet_queue_bench_$$"
+start=$(date +%s%N)
+psql -Xq -v n="$N" -f bench/seed.sql "$DB_URL" >/dev/null
+printf '    seeded and analyzed in %s ms: ' "$(( ($(date +%s%N) - start) / 1000000 ))"
+psql -XAtq -F' ' "$DB_URL" -c "SELECT (SELECT count(*) FROM inquiries) || ' inquiries, ' || (SELECT count(*) FROM referrals) || ' referrals (' || (SELECT string_agg(institution_id || ' ' || c, ', ' ORDER BY institution_id) FROM (SELECT institution_id, count(*) c FROM referrals GROUP BY 1) t) || '), ' || (SELECT count(*) FROM contacts) || ' contacts; curie: ' || (SELECT count(*) FROM referrals WHERE institution_id = 'curie' AND first_responded_at IS NULL AND sla_paused_at IS NULL AND first_response_due_at < now() AT TIME ZONE 'UTC') || ' overdue'"
 
-# Every statement of this database's sessions is explained (with real timings) in the server log.
-psql -q "$PG/postgres" -c "ALTER DATABASE $DB SET session_preload_libraries = 'auto_explain'" \
-    -c "ALTER DATABASE $DB SET auto_explain.log_min_duration = 0" \
-    -c "ALTER DATABASE $DB SET auto_explain.log_analyze = on"
+printf '%s\n' "$PASSWORD" | "$BIN" users create --database-url "$DB_URL" --email t@curie.fr --role triager --institution curie --password-stdin >/dev/null
+printf '%s\n' "$PASSWORD" | "$BIN" users create --database-url "$DB_URL" --email ops@bench.example --role operator --password-stdin >/dev/null
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-SECRET=$(head -c 48 /dev/urandom | base64)
-printf '%s\n' 'a long passphrase' | "$BIN" users create --database-url "$URL" --email t@curie.fr --role triager --institution curie --password-stdin >/dev/null
-printf '%s\n' 'a long passphrase' | "$BIN" users create --database-url "$URL" --email ops@bench.example --role operator --password-stdin >/dev/null
-GUICHET_JWT_SECRET="$SECRET" RUST_LOG=warn "$BIN" serve --database-url "$URL" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+say "statement logging for $BENCH_DB only; server started; statements read back from $LOG"
+psql -Xq "$PG_ADMIN/postgres" -c "ALTER DATABASE \"$BENCH_DB\" SET log_min_duration_statement = 0"
+start_server --submissions-per-minute 1000000
+TRIAGER="$(access_token t@curie.fr "$PASSWORD")"
+OPERATOR="$(access_token ops@bench.example "$PASSWORD")"
 
-token() {
-    curl -fsS "http://127.0.0.1:$PORT/v1/auth/token" -H 'Content-Type: application/json' \
-        -d "{\"email\":\"$1\",\"password\":\"a long passphrase\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
-TRIAGER=$(token t@curie.fr)
-OPERATOR=$(token ops@bench.example)
+PAGE20="/v1/referrals?cursor=$(python3 bench/latency.py cursor "$PORT" "$TRIAGER" /v1/referrals 20)"
+DEEP_ITEMS=$(( N / 5 ))
+DEEP="/v1/referrals?cursor=$(python3 bench/latency.py cursor "$PORT" "$TRIAGER" '/v1/referrals?limit=100' $(( DEEP_ITEMS / 100 + 1 )))"
 
-echo "==> plans of the queue queries (auto_explain, one call each)"
-mark=$(wc -l < "$LOG")
-for q in "" "?status=new,in_review&overdue=true" "?sort=newest"; do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v1/referrals$q" -H "Authorization: Bearer $TRIAGER"
+# label | who | path (the first five are the brief's; the others are extras)
+CALLS=(
+    "triager curie: default order (due date)|triager|/v1/referrals"
+    "triager curie: status=new,in_review&overdue=true|triager|/v1/referrals?status=new,in_review&overdue=true"
+    "triager curie: sort=newest|triager|/v1/referrals?sort=newest"
+    "operator: all institutions (default order)|operator|/v1/referrals"
+    "triager curie: page 20 via next_cursor|triager|$PAGE20"
+    "triager curie: after $DEEP_ITEMS items via next_cursor|triager|$DEEP"
+    "triager curie: assigned=me|triager|/v1/referrals?assigned=me"
+    "triager curie: q=Kestrel Pharma 42 (free text)|triager|/v1/referrals?q=Kestrel%20Pharma%2042"
+    "triager curie: /v1/referrals/summary|triager|/v1/referrals/summary"
+)
+token_of() { if [ "$1" = operator ]; then echo "$OPERATOR"; else echo "$TRIAGER"; fi; }
+
+SEGMENTS=()
+i=0
+for call in "${CALLS[@]}"; do
+    IFS='|' read -r label who path <<<"$call"
+    i=$((i + 1))
+    offset=$(stat -c %s "$LOG")
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT$path" -H "Authorization: Bearer $(token_of "$who")" || die "GET $path failed"
+    sleep 0.2
+    tail -c +"$((offset + 1))" "$LOG" >"$WORK/call_$i.log"
+    SEGMENTS+=("$WORK/call_$i.log=$label")
 done
-curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v1/referrals" -H "Authorization: Bearer $OPERATOR"
-sleep 1
-tail -n +"$((mark + 1))" "$LOG" > "$WORK/plans.log"
-python3 - "$WORK/plans.log" <<'PY'
-import re, sys
-text = open(sys.argv[1], errors="replace").read()
-# auto_explain entries: "duration: ... plan:\n Query Text: ...\n <plan lines>"
-blocks = re.split(r"\n(?=\S.*LOG:\s+duration:)", text)
-shown = 0
-for b in blocks:
-    if "Query Text:" not in b or '"referrals"' not in b or "LIMIT" not in b.upper() or "inner join" not in b.lower():
-        continue
-    shown += 1
-    query = re.search(r"Query Text: (.*)", b).group(1)
-    plan = [l.strip() for l in b.splitlines() if "->" in l or l.strip().startswith(("Limit", "Sort", "Nested", "Index", "Seq", "Hash"))]
-    seq = [l for l in plan if "Seq Scan on referrals" in l]
-    idx = [l for l in plan if re.search(r"Index (Only )?Scan( Backward)? using \w+ on referrals", l)]
-    print(f"--- queue query {shown}: {query[:160]}...")
-    for l in plan[:14]:
-        print("   ", l)
-    print("    verdict:", "SEQ SCAN on referrals" if seq else ("index: " + idx[0].split(" on ")[0].split("using ")[-1] if idx else "no scan of referrals found"))
-if shown == 0:
-    print("no queue plan found in the PostgreSQL log (is auto_explain available?)")
-PY
+offset=$(stat -c %s "$LOG")
+curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v1/inquiries" -H 'Content-Type: application/json' -d @bench/submit.json || die "POST /v1/inquiries failed"
+sleep 0.2
+tail -c +"$((offset + 1))" "$LOG" >"$WORK/submit.log"
+SEGMENTS+=("$WORK/submit.log=anonymous: POST /v1/inquiries (routing reads)")
+stop_server
+psql -Xq "$PG_ADMIN/postgres" -c "ALTER DATABASE \"$BENCH_DB\" RESET log_min_duration_statement"
 
-echo "==> latency of queue pages ($REQUESTS sequential requests each)"
-python3 - "$PORT" "$TRIAGER" "$OPERATOR" "$REQUESTS" <<'PY'
-import http.client, json, statistics, sys, time
-port, triager, operator, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-conn = http.client.HTTPConnection("127.0.0.1", int(port))
-def get(path, token):
-    conn.request("GET", path, headers={"Authorization": "Bearer " + token})
-    r = conn.getresponse(); body = r.read()
-    assert r.status == 200, (path, r.status, body[:200])
-    return json.loads(body)
-def measure(label, path, token):
-    times = []
-    t0 = time.perf_counter()
-    for _ in range(n):
-        s = time.perf_counter(); get(path, token); times.append((time.perf_counter() - s) * 1000)
-    total = time.perf_counter() - t0
-    q = statistics.quantiles(times, n=100)
-    print(f"    {label:<40} p50 {q[49]:6.1f} ms  p90 {q[89]:6.1f} ms  p99 {q[98]:6.1f} ms  {n/total:6.0f} req/s")
-measure("triager, default (due date)", "/v1/referrals", triager)
-measure("triager, status+overdue", "/v1/referrals?status=new,in_review&overdue=true", triager)
-measure("triager, newest first", "/v1/referrals?sort=newest", triager)
-measure("operator, all institutions", "/v1/referrals", operator)
-measure("triager, summary", "/v1/referrals/summary", triager)
-cursor, path = None, "/v1/referrals?limit=20"
-for _ in range(19):
-    page = get(path if cursor is None else f"{path}&cursor={cursor}", triager)
-    cursor = page["next_cursor"]
-measure("triager, page 20 (cursor chain)", f"{path}&cursor={cursor}", triager)
+say "plans of the server's own statements (EXPLAIN (ANALYZE, BUFFERS), parameters substituted)"
+python3 bench/pg_statements.py "$DB_URL" "$BENCH_DB" "$WORK/plans.tsv" "${SEGMENTS[@]}"
+
+say "latency: $REQUESTS sequential requests per call (after 10 unmeasured), one keep-alive connection, statement logging off"
+start_server --submissions-per-minute 1000000
+TRIAGER="$(access_token t@curie.fr "$PASSWORD")"
+OPERATOR="$(access_token ops@bench.example "$PASSWORD")"
+ARGS=()
+for call in "${CALLS[@]}"; do
+    IFS='|' read -r label who path <<<"$call"
+    ARGS+=("$label" "$(token_of "$who")" "$path")
+done
+export LATENCY_OUT="$WORK/latency.jsonl"
+python3 bench/latency.py get "$PORT" "$REQUESTS" "${ARGS[@]}"
+python3 bench/latency.py post "$PORT" "$REQUESTS" "anonymous: POST /v1/inquiries (routing reads)" /v1/inquiries bench/submit.json
+
+say "summary ($N inquiries, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+python3 - "$WORK/plans.tsv" "$WORK/latency.jsonl" <<'PY'
+import json, sys
+plans = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        label, n, head, read, ms, generic, status = line.rstrip("\n").split("\t")
+        plans.setdefault(label, []).append((head, read, ms, generic, status))
+lat = {}
+for line in open(sys.argv[2]):
+    d = json.loads(line); lat[d["label"]] = d
+findings = []
+print(f"    {'call':<52} {'p50':>8} {'p90':>8} {'p99':>8} {'req/s':>7}  referrals read by (custom plan / generic plan), rows read")
+for label, d in lat.items():
+    for k, (head, read, ms, generic, status) in enumerate(plans.get(label, [("?", "?", "?", "?", "ok")])):
+        figures = f"{d['p50']:6.2f}ms {d['p90']:6.2f}ms {d['p99']:6.2f}ms {d['rps']:7.1f}" if k == 0 else " " * 38
+        same = "same" if generic == head else generic
+        print(f"    {label if k == 0 else '':<52} {figures}  {head} / {same}, {read} rows")
+        if status != "ok":
+            findings.append(f"{label}: {status}")
+print()
+if findings:
+    print("    FINDINGS (slow or pathological plans):")
+    for f in findings:
+        print("     - " + f)
+else:
+    print("    no Seq Scan on referrals and no pathological plan")
 PY
-echo "==> done"
