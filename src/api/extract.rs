@@ -328,18 +328,15 @@ pub struct PageQuery {
 impl PageQuery {
     /// The validated limit and the id the page starts after.
     pub fn resolve(&self) -> Result<(i64, Option<String>), Error> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(Error::BadRequest {
-                code: "invalid_limit",
-                detail: "`limit` must be between 1 and 100.".into(),
-            });
-        }
         let after = match &self.cursor {
             None => None,
-            Some(c) => Some(decode_cursor(c)?),
+            Some(c) => {
+                let id = decode_cursor(c)?;
+                uuid::Uuid::parse_str(&id).map_err(|_| invalid_cursor())?;
+                Some(id)
+            }
         };
-        Ok((limit, after))
+        Ok((page_limit(self.limit)?, after))
     }
 }
 
@@ -347,15 +344,32 @@ pub fn encode_cursor(after: &str) -> String {
     URL_SAFE_NO_PAD.encode(after.as_bytes())
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, Error> {
-    let invalid = || Error::BadRequest {
+/// The text a cursor of [`encode_cursor`] carries; the list checks it is one of its keys.
+pub fn decode_cursor(cursor: &str) -> Result<String, Error> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid_cursor())?;
+    String::from_utf8(bytes).map_err(|_| invalid_cursor())
+}
+
+pub fn invalid_cursor() -> Error {
+    Error::BadRequest {
         code: "invalid_cursor",
         detail: "`cursor` is not a cursor returned by this list.".into(),
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let s = String::from_utf8(bytes).map_err(|_| invalid())?;
-    uuid::Uuid::parse_str(&s).map_err(|_| invalid())?;
-    Ok(s)
+    }
+}
+
+/// The `limit` of every list: 1 to 100, 20 by default.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, Error> {
+    let limit = limit.unwrap_or(20);
+    if (1..=100).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::BadRequest {
+            code: "invalid_limit",
+            detail: "`limit` must be between 1 and 100.".into(),
+        })
+    }
 }
 
 /// The `If-Match` header: `*`, or a version (`"3"`, `W/"3"` or `3`); an unreadable value

@@ -2,12 +2,14 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 
-use crate::api::extract::{PageQuery, Valid, encode_cursor};
+use crate::api::extract::{
+    PageQuery, Valid, decode_cursor, encode_cursor, invalid_cursor, page_limit,
+};
 use crate::api::params::{ContactCreate, ContactUpdate};
 use crate::api::views::{ContactPage, ContactView, InstitutionPage, InstitutionView, TaxonomyView};
 use crate::domain::account::Actor;
 use crate::error::Error;
-use crate::service::{self, Guichet};
+use crate::service::{self, Guichet, Page, known_slug};
 
 /// List institutions
 ///
@@ -28,47 +30,25 @@ pub async fn institution_list(
     g: web::Data<Guichet>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<InstitutionPage>, Error> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Error::BadRequest {
-            code: "invalid_limit",
-            detail: "`limit` must be between 1 and 100.".into(),
-        });
-    }
+    let limit = page_limit(query.limit)?;
     // Institution ids are slugs, so the cursor is the last slug (base64url).
     let after = match &query.cursor {
         None => None,
-        Some(c) => Some(decode_slug_cursor(c)?),
+        Some(c) => Some(decode_cursor(c).and_then(|slug| {
+            known_slug(&slug, "institution").map_err(|_| invalid_cursor())?;
+            Ok(slug)
+        })?),
     };
-    let all = service::institutions::institution_list(&g).await?;
-    let mut rest: Vec<_> = all
+    let rows: Vec<_> = service::institutions::institution_list(&g)
+        .await?
         .into_iter()
         .filter(|i| after.as_deref().is_none_or(|a| i.id.as_str() > a))
         .collect();
-    let more = rest.len() as i64 > limit;
-    rest.truncate(limit as usize);
-    let next_cursor = if more {
-        rest.last().map(|i| encode_cursor(&i.id))
-    } else {
-        None
-    };
+    let page = Page::from_rows(rows, limit, |i| i.id.clone());
     Ok(web::Json(InstitutionPage {
-        items: rest.into_iter().map(Into::into).collect(),
-        next_cursor,
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page.items.into_iter().map(Into::into).collect(),
     }))
-}
-
-fn decode_slug_cursor(cursor: &str) -> Result<String, Error> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|s| !s.is_empty() && s.len() <= 40)
-        .ok_or(Error::BadRequest {
-            code: "invalid_cursor",
-            detail: "`cursor` is not a cursor returned by this list.".into(),
-        })
 }
 
 /// Get an institution

@@ -105,10 +105,7 @@ fn decode_queue_cursor(s: &str) -> Result<QueueCursor, Error> {
 
 impl QueueQuery {
     fn resolve(&self) -> Result<QueueRequest, Error> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(bad("invalid_limit", "`limit` must be between 1 and 100."));
-        }
+        let limit = crate::api::extract::page_limit(self.limit)?;
         let mut statuses = Vec::new();
         for s in self
             .status
@@ -193,7 +190,7 @@ pub async fn referral_list(
         service::triage::referral_list(&g, &actor, query.institution.clone(), request).await?;
     let now = chrono::Utc::now().naive_utc();
     Ok(web::Json(ReferralPage {
-        next_cursor: page.next.as_ref().map(encode_queue_cursor),
+        next_cursor: page.next_after.as_ref().map(encode_queue_cursor),
         items: page
             .items
             .into_iter()

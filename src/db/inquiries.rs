@@ -289,15 +289,23 @@ pub fn referrals_of_inquiry(conn: &mut DbConn, inquiry_id: &str) -> Result<Vec<R
 }
 
 /// Open referrals per contact: the load routing balances.
-pub fn open_referrals_per_contact(conn: &mut DbConn) -> Result<HashMap<String, u32>, Error> {
+/// Open referrals of the given contacts: the load routing balances. Read through the
+/// `(contact_id, status)` index, so its cost follows those contacts' open work, not the table.
+pub fn open_referrals_per_contact(
+    conn: &mut DbConn,
+    contact_ids: &[String],
+) -> Result<HashMap<String, u32>, Error> {
+    if contact_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let open: Vec<&str> = ReferralStatus::ALL
         .iter()
         .filter(|s| s.is_open())
         .map(|s| s.as_str())
         .collect();
     let rows: Vec<(Option<String>, i64)> = referrals::table
+        .filter(referrals::contact_id.eq_any(contact_ids))
         .filter(referrals::status.eq_any(open))
-        .filter(referrals::contact_id.is_not_null())
         .group_by(referrals::contact_id)
         .select((referrals::contact_id, diesel::dsl::count_star()))
         .load(conn)?;

@@ -218,3 +218,15 @@ pub fn profile_replace(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Every contact of the given institutions, by institution then creation order.
+pub fn contacts_of(conn: &mut DbConn, institution_ids: &[String]) -> Result<Vec<Contact>, Error> {
+    contacts::table
+        .filter(contacts::institution_id.eq_any(institution_ids))
+        .order((contacts::institution_id, contacts::id))
+        .select(ContactRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Contact::try_from)
+        .collect()
+}

@@ -53,53 +53,67 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// The institutions as routing sees them, with each one's SLA.
-fn routing_candidates(
+/// The institutions as routing sees them: their profiles and their contacts with their open
+/// load, in two queries whatever the number of institutions. With `overriding_type`, every
+/// profile accepts that inquiry type whatever it says: a person (an operator routing by hand,
+/// a triager forwarding) has decided.
+pub(crate) fn routing_candidates(
     conn: &mut DbConn,
-) -> Result<(Vec<InstitutionCandidate>, HashMap<String, Institution>), Error> {
-    let all = institutions::institution_list(conn)?;
-    let loads = store::open_referrals_per_contact(conn)?;
-    let mut candidates = Vec::new();
-    for inst in &all {
-        candidates.push(institution_candidate(conn, inst, &loads, None)?);
-    }
-    Ok((
-        candidates,
-        all.into_iter().map(|i| (i.id.clone(), i)).collect(),
-    ))
-}
-
-/// One institution as routing sees it: its profile and its contacts with their open load.
-/// With `overriding_type`, the profile accepts that inquiry type whatever it says: a person
-/// (an operator routing by hand, a triager forwarding) has decided.
-pub(crate) fn institution_candidate(
-    conn: &mut DbConn,
-    inst: &Institution,
-    loads: &HashMap<String, u32>,
+    institutions: &[Institution],
     overriding_type: Option<crate::domain::taxonomy::InquiryType>,
-) -> Result<InstitutionCandidate, Error> {
-    let mut profile = inst.profile.clone();
-    if let Some(t) = overriding_type
-        && !profile.accepted_inquiry_types.contains(&t)
-    {
-        profile.accepted_inquiry_types.push(t);
-    }
-    Ok(InstitutionCandidate {
-        id: inst.id.clone(),
-        name: inst.name.clone(),
-        profile,
-        profile_version: inst.profile_version,
-        contacts: institutions::contact_list(conn, &inst.id, None, i64::MAX)?
-            .into_iter()
-            .map(|c| ContactCandidate {
+) -> Result<Vec<InstitutionCandidate>, Error> {
+    let ids: Vec<String> = institutions.iter().map(|i| i.id.clone()).collect();
+    let contacts = institutions::contacts_of(conn, &ids)?;
+    // Inactive contacts are never chosen: their load does not matter.
+    let active: Vec<String> = contacts
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| c.id.clone())
+        .collect();
+    let loads = store::open_referrals_per_contact(conn, &active)?;
+    let mut by_institution: HashMap<String, Vec<ContactCandidate>> = HashMap::new();
+    for c in contacts {
+        by_institution
+            .entry(c.institution_id.clone())
+            .or_default()
+            .push(ContactCandidate {
                 open_referrals: loads.get(&c.id).copied().unwrap_or(0),
                 id: c.id,
                 name: c.name,
                 active: c.active,
                 expertise: c.expertise,
-            })
-            .collect(),
-    })
+            });
+    }
+    Ok(institutions
+        .iter()
+        .map(|inst| {
+            let mut profile = inst.profile.clone();
+            if let Some(t) = overriding_type
+                && !profile.accepted_inquiry_types.contains(&t)
+            {
+                profile.accepted_inquiry_types.push(t);
+            }
+            InstitutionCandidate {
+                id: inst.id.clone(),
+                name: inst.name.clone(),
+                profile,
+                profile_version: inst.profile_version,
+                contacts: by_institution.remove(&inst.id).unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Every institution, as routing candidates and by id.
+fn all_candidates(
+    conn: &mut DbConn,
+) -> Result<(Vec<InstitutionCandidate>, HashMap<String, Institution>), Error> {
+    let all = institutions::institution_list(conn)?;
+    let candidates = routing_candidates(conn, &all, None)?;
+    Ok((
+        candidates,
+        all.into_iter().map(|i| (i.id.clone(), i)).collect(),
+    ))
 }
 
 /// Preferred institutions must exist.
@@ -129,7 +143,7 @@ fn check_preferences(
 
 /// `POST /v1/routing/preview`: the same routing function, on an unsaved inquiry.
 pub async fn routing_preview(g: &Guichet, draft: InquiryDraft) -> Result<RoutingOutcome, Error> {
-    let (candidates, known) = g.db.run(routing_candidates).await?;
+    let (candidates, known) = g.db.run(all_candidates).await?;
     check_preferences(&draft, &known)?;
     Ok(route(&draft.routing_input(), &candidates))
 }
@@ -199,7 +213,7 @@ pub async fn inquiry_submit(
             {
                 return Ok(TxOutcome::Replay(record));
             }
-            let (candidates, known) = routing_candidates(conn)?;
+            let (candidates, known) = all_candidates(conn)?;
             check_preferences(&draft, &known)?;
             let outcome = route(&draft.routing_input(), &candidates);
             let year = Utc::now().year();
@@ -675,18 +689,11 @@ pub async fn inquiry_route_manually(
             ));
         }
         // The operator's choice overrides the profiles' accepted types and thresholds.
-        let loads = store::open_referrals_per_contact(conn)?;
-        let mut candidates = Vec::new();
-        for id in &institution_ids {
-            if let Some(inst) = known.get(id) {
-                candidates.push(institution_candidate(
-                    conn,
-                    inst,
-                    &loads,
-                    Some(draft.inquiry_type),
-                )?);
-            }
-        }
+        let chosen: Vec<Institution> = institution_ids
+            .iter()
+            .filter_map(|id| known.get(id).cloned())
+            .collect();
+        let candidates = routing_candidates(conn, &chosen, Some(draft.inquiry_type))?;
         let outcome = route(&draft.routing_input(), &candidates);
         create_referrals(conn, &inquiry, &outcome, &known, now, Some(&operator))?;
         store::inquiry_set_on_desk(conn, &inquiry.id, false)?;

@@ -56,17 +56,17 @@ pub struct Guichet {
     pub tracking_key: Arc<[u8; 32]>,
 }
 
-/// A page of a list: the items and where the next page starts.
+/// A page of a list: the items and where the next page starts (by default the last id).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
+pub struct Page<T, C = String> {
     pub items: Vec<T>,
-    /// The last id of this page when there may be more.
-    pub next_after: Option<String>,
+    /// The sort key of the last item of this page when there may be more.
+    pub next_after: Option<C>,
 }
 
-impl<T> Page<T> {
+impl<T, C> Page<T, C> {
     /// Builds a page from `limit + 1` rows fetched: the extra row only says there is more.
-    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> Self {
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> C) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit.max(0) as usize);
         let next_after = if more { rows.last().map(&id) } else { None };

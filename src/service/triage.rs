@@ -16,7 +16,7 @@ use crate::domain::routing::{RoutingOutcome, Selection};
 use crate::domain::taxonomy::{ReferralStatus, Role};
 use crate::error::{Error, FieldError};
 use crate::service::authz::{InstitutionAction, institution_access};
-use crate::service::{Guichet, known_uuid, new_id};
+use crate::service::{Guichet, Page, known_uuid, new_id};
 
 /// Who is assigned, in a queue filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +32,6 @@ pub struct QueueRequest {
     pub filter: QueueFilter,
     pub assigned: Option<Assigned>,
     pub limit: i64,
-}
-
-/// A queue page and where the next one starts.
-pub struct QueuePage {
-    pub items: Vec<QueueItem>,
-    pub next: Option<QueueCursor>,
 }
 
 /// The scope of a staff member's lists: their institution; operators choose (or see all).
@@ -60,7 +54,7 @@ pub async fn referral_list(
     actor: &Actor,
     institution: Option<String>,
     mut request: QueueRequest,
-) -> Result<QueuePage, Error> {
+) -> Result<Page<QueueItem, QueueCursor>, Error> {
     request.filter.institution_id = scope(actor, institution)?;
     let actor = actor.clone();
     g.db.run(move |conn| {
@@ -77,18 +71,11 @@ pub async fn referral_list(
             }
             None => {}
         }
-        let mut items = queue::queue_page(conn, &request.filter, now, request.limit + 1)?;
-        let more = items.len() as i64 > request.limit;
-        items.truncate(request.limit as usize);
-        let next = if more {
-            items.last().map(|i| QueueCursor {
-                due: i.referral.first_response_due_at,
-                id: i.referral.id.clone(),
-            })
-        } else {
-            None
-        };
-        Ok(QueuePage { items, next })
+        let rows = queue::queue_page(conn, &request.filter, now, request.limit + 1)?;
+        Ok(Page::from_rows(rows, request.limit, |i| QueueCursor {
+            due: i.referral.first_response_due_at,
+            id: i.referral.id.clone(),
+        }))
     })
     .await
 }
@@ -400,16 +387,14 @@ fn forward(
 ) -> Result<(), Error> {
     let (inquiry, _) = store::inquiry_get(conn, &from.inquiry_id)?
         .ok_or_else(|| Error::internal("referral without inquiry"))?;
-    let loads = store::open_referrals_per_contact(conn)?;
-    let candidate = crate::service::inquiries::institution_candidate(
+    let candidates = crate::service::inquiries::routing_candidates(
         conn,
-        target,
-        &loads,
+        std::slice::from_ref(target),
         Some(inquiry.draft.inquiry_type),
     )?;
     let mut routing_input = inquiry.draft.routing_input();
     routing_input.preferred_institutions = vec![target.id.clone()];
-    let outcome = crate::domain::routing::route(&routing_input, &[candidate]);
+    let outcome = crate::domain::routing::route(&routing_input, &candidates);
     let selection = outcome.selected.first();
     let from_name = institutions::institution_get(conn, &from.institution_id)?
         .map(|i| i.name)
