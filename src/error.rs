@@ -133,6 +133,18 @@ impl From<diesel::result::Error> for Error {
             D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(info.message().to_owned())
             }
+            // SQLite: another process holds the write lock past the busy timeout.
+            D::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database table is locked") =>
+            {
+                Error::Unavailable(info.message().to_owned())
+            }
+            // The connection is gone (socket closed, server restarted) or was left unusable.
+            D::BrokenTransactionManager => Error::Unavailable("the connection was left unusable".into()),
+            D::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                Error::Unavailable(info.message().to_owned())
+            }
             D::NotFound => Error::Internal("row expected but not found".into()),
             other => Error::Internal(other.to_string()),
         }

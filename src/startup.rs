@@ -10,7 +10,7 @@ use crate::api::{self, HttpOptions};
 use crate::auth::password::Passwords;
 use crate::auth::token::TokenKeys;
 use crate::config::ServeArgs;
-use crate::db::{DatabaseUrl, Db, settings};
+use crate::db::{DatabaseUrl, Db, PoolOptions, settings};
 use crate::service::{Guichet, Limits};
 
 const JWT_SETTING: &str = "jwt_signing_key";
@@ -18,8 +18,13 @@ const TRACKING_SETTING: &str = "tracking_token_key";
 
 /// Opens the database named by `url` and applies pending migrations.
 pub async fn open_database(url: &str, pool_size: u32) -> Result<Db, String> {
+    open_database_with(url, PoolOptions::with_size(pool_size)).await
+}
+
+/// [`open_database`] with every pool setting.
+pub async fn open_database_with(url: &str, options: PoolOptions) -> Result<Db, String> {
     let url = DatabaseUrl::parse(url)?;
-    let db = Db::new(url.clone(), pool_size)?;
+    let db = Db::new(url.clone(), options)?;
     let migrating = db.clone();
     tokio::task::spawn_blocking(move || migrating.migrate())
         .await

@@ -160,8 +160,44 @@ impl ManageConnection for Manager {
         Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection is dropped, never handed out again, when diesel saw it die (libpq reported
+    /// the socket gone, or a transaction could not be closed), or when the thread that used it
+    /// panicked (it may still be inside a transaction).
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// How the pool behaves; see README (configuration) and `bench/README.md` (the measurement
+/// behind `check_on_checkout`).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub timeout_ms: u64,
+    /// Runs `SELECT 1` on every checkout (one more round trip per request) so that a connection
+    /// killed while idle is never used; without it such a connection fails one request (503)
+    /// and is dropped.
+    pub check_on_checkout: bool,
+}
+
+impl PoolOptions {
+    pub fn with_size(max_size: u32) -> Self {
+        PoolOptions {
+            max_size,
+            timeout_ms: 2000,
+            check_on_checkout: false,
+        }
+    }
+}
+
+/// Logs a failed connect once per failure as one warning line (no URL, so no password).
+#[derive(Debug)]
+struct ConnectErrorLog;
+
+impl r2d2::HandleError<ConnectError> for ConnectErrorLog {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(error = %error, "database connection failed");
     }
 }
 
@@ -174,13 +210,15 @@ pub struct Db {
 
 impl Db {
     /// Builds the pool without waiting for connections; call [`Db::migrate`] to check reachability.
-    pub fn new(url: DatabaseUrl, max_size: u32) -> Result<Self, String> {
+    pub fn new(url: DatabaseUrl, options: PoolOptions) -> Result<Self, String> {
         let pool = Pool::builder()
-            .max_size(max_size.max(1))
+            .max_size(options.max_size.max(1))
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(5))
-            .test_on_check_out(false)
-            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            // r2d2 retries a failed connect with a back-off capped at half this timeout, so it
+            // also bounds how long after the database is back the first request succeeds.
+            .connection_timeout(Duration::from_millis(options.timeout_ms.max(100)))
+            .test_on_check_out(options.check_on_checkout)
+            .error_handler(Box::new(ConnectErrorLog))
             .build_unchecked(Manager { url: url.clone() });
         Ok(Db { pool, url })
     }
@@ -198,7 +236,16 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(Error::unavailable)?;
-            f(&mut conn)
+            match f(&mut conn) {
+                // Whatever the error said, a connection that died under it means the database
+                // went away: the client may retry (503), and the pool drops the connection.
+                Err(Error::Internal(cause))
+                    if diesel::r2d2::R2D2Connection::is_broken(&mut *conn) =>
+                {
+                    Err(Error::Unavailable(cause))
+                }
+                other => other,
+            }
         })
         .await
         .map_err(|e| Error::internal(format!("database task failed: {e}")))?

@@ -143,7 +143,7 @@ async fn readiness_is_503_when_the_database_is_unreachable() {
     let app = TestApp::new().await;
     let broken = guichet::db::Db::new(
         guichet::db::DatabaseUrl::parse("sqlite:///nonexistent-dir/for/guichet.db").unwrap(),
-        1,
+        guichet::db::PoolOptions::with_size(1),
     )
     .unwrap();
     let g = guichet::service::Guichet {
