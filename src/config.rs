@@ -45,6 +45,24 @@ pub struct DatabaseArgs {
     /// Database connections per instance.
     #[arg(long, env = "GUICHET_DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_pool_size: u32,
+    /// Milliseconds a request waits for a database connection before it is answered 503
+    /// (also bounds how soon after a database restart the first request succeeds).
+    #[arg(long, env = "GUICHET_DB_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=60000))]
+    pub db_timeout_ms: u64,
+    /// Check every pooled connection with `SELECT 1` before use (one more round trip per
+    /// request; see bench/README.md for the measurement).
+    #[arg(long, env = "GUICHET_DB_CHECK_ON_CHECKOUT", default_value_t = false)]
+    pub db_check_on_checkout: bool,
+}
+
+impl DatabaseArgs {
+    pub fn pool_options(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            max_size: self.db_pool_size,
+            timeout_ms: self.db_timeout_ms,
+            check_on_checkout: self.db_check_on_checkout,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

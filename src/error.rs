@@ -141,7 +141,9 @@ impl From<diesel::result::Error> for Error {
                 Error::Unavailable(info.message().to_owned())
             }
             // The connection is gone (socket closed, server restarted) or was left unusable.
-            D::BrokenTransactionManager => Error::Unavailable("the connection was left unusable".into()),
+            D::BrokenTransactionManager => {
+                Error::Unavailable("the connection was left unusable".into())
+            }
             D::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 Error::Unavailable(info.message().to_owned())
             }

@@ -101,7 +101,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             secret.len()
         ));
     }
-    let db = open_database(&args.database.database_url, args.database.db_pool_size).await?;
+    let db = open_database_with(&args.database.database_url, args.database.pool_options()).await?;
     let limits = Limits {
         login_failures_per_account: args.login_max_failures_per_account,
         login_failures_per_address: args.login_max_failures_per_address,
