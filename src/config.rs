@@ -53,6 +53,10 @@ pub struct DatabaseArgs {
     /// request; see bench/README.md for the measurement).
     #[arg(long, env = "GUICHET_DB_CHECK_ON_CHECKOUT", default_value_t = false)]
     pub db_check_on_checkout: bool,
+    /// SQLite: milliseconds a write waits for another writer (or another process holding the
+    /// file) before the request is answered 503.
+    #[arg(long, env = "GUICHET_SQLITE_BUSY_TIMEOUT_MS", default_value_t = crate::db::DEFAULT_BUSY_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 impl DatabaseArgs {
@@ -61,6 +65,7 @@ impl DatabaseArgs {
             max_size: self.db_pool_size,
             timeout_ms: self.db_timeout_ms,
             check_on_checkout: self.db_check_on_checkout,
+            sqlite_busy_timeout_ms: self.sqlite_busy_timeout_ms,
         }
     }
 }

@@ -287,7 +287,7 @@ impl FromRequest for Actor {
 /// The client's address, for per-address throttles: the peer address, or the first
 /// `X-Forwarded-For` hop when Guichet is configured to trust its proxy.
 #[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
+pub struct ClientAddr(pub service::Client);
 
 /// Whether to read the client address from `X-Forwarded-For` (behind a trusted proxy only).
 #[derive(Debug, Clone, Copy)]
@@ -308,7 +308,10 @@ impl FromRequest for ClientAddr {
         } else {
             req.peer_addr().map(|a| a.ip().to_string())
         };
-        std::future::ready(Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into()))))
+        let client = service::Client::new(addr.unwrap_or_else(|| "unknown".into()));
+        // The middleware reads the quotas the operation used, to show them in headers.
+        req.extensions_mut().insert(client.quotas.clone());
+        std::future::ready(Ok(ClientAddr(client)))
     }
 }
 

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use serde::Serialize;
 use utoipa::{ToResponse, ToSchema};
@@ -144,8 +144,8 @@ impl ResponseError for Error {
                 tracing::error!(error = %cause, "dependency unavailable");
                 Problem::new(
                     status,
-                    "service_unavailable",
-                    "The service is temporarily unavailable; retry shortly.",
+                    "database_unavailable",
+                    "The database is unreachable for the moment; retry after the seconds in Retry-After.",
                 )
             }
             Error::Internal(cause) => {
@@ -163,7 +163,7 @@ impl ResponseError for Error {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Error::Unavailable(_) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }
@@ -218,6 +218,7 @@ pub async fn request_context(
             if let Some(v) = request_id_value {
                 res.headers_mut().insert(header_name, v);
             }
+            rate_limit_headers(&mut res);
             (res.status().as_u16(), Ok(res))
         }
         Err(mut response) => {
@@ -238,6 +239,39 @@ pub async fn request_context(
         "request"
     );
     result
+}
+
+/// The quotas a throttled operation used, as the IETF `RateLimit-Policy` and `RateLimit`
+/// fields (draft-ietf-httpapi-ratelimit-headers): `"login-account";q=10;w=900` and
+/// `"login-account";r=7;t=840` (remaining, seconds until the window resets).
+fn rate_limit_headers(res: &mut ServiceResponse<BoxBody>) {
+    let quotas: Vec<crate::service::Quota> = res
+        .request()
+        .extensions()
+        .get::<std::sync::Arc<std::sync::Mutex<Vec<crate::service::Quota>>>>()
+        .and_then(|q| q.lock().ok().map(|q| q.clone()))
+        .unwrap_or_default();
+    if quotas.is_empty() {
+        return;
+    }
+    let policy = quotas
+        .iter()
+        .map(|q| format!("\"{}\";q={};w={}", q.policy, q.limit, q.window_seconds))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let state = quotas
+        .iter()
+        .map(|q| format!("\"{}\";r={};t={}", q.policy, q.remaining, q.reset_seconds))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let headers = res.headers_mut();
+    if let (Ok(p), Ok(s)) = (
+        HeaderValue::from_str(&policy),
+        HeaderValue::from_str(&state),
+    ) {
+        headers.insert(header::HeaderName::from_static("ratelimit-policy"), p);
+        headers.insert(header::HeaderName::from_static("ratelimit"), s);
+    }
 }
 
 fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
@@ -390,7 +424,7 @@ pub struct InternalProblem(#[allow(dead_code)] Problem);
     description = "The database is unreachable; retry after `Retry-After` seconds.",
     content_type = "application/problem+json",
     headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
-    example = json!({"type": "urn:guichet:problem:service_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The service is temporarily unavailable; retry shortly.", "code": "service_unavailable", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+    example = json!({"type": "urn:guichet:problem:database_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The database is unreachable for the moment; retry after the seconds in Retry-After.", "code": "database_unavailable", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
 )]
 pub struct UnavailableProblem(#[allow(dead_code)] Problem);
 

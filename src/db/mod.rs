@@ -110,17 +110,24 @@ fn redact(url: &str) -> String {
 
 /// Opens one connection, with the SQLite settings that make acknowledged writes durable.
 pub fn establish(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
+    establish_with(url, DEFAULT_BUSY_TIMEOUT_MS)
+}
+
+/// How long a SQLite writer waits for another one before giving up (503), by default.
+pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+fn establish_with(url: &DatabaseUrl, busy_timeout_ms: u64) -> Result<DbConn, ConnectError> {
     match url {
         DatabaseUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path)?;
             // busy_timeout first: WAL switching takes a lock that parallel opens contend for.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 10000;
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {busy_timeout_ms};
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
-                 PRAGMA foreign_keys = ON;",
-            )?;
+                 PRAGMA foreign_keys = ON;"
+            ))?;
             Ok(DbConn::Sqlite(conn))
         }
     }
@@ -145,6 +152,7 @@ fn one_line(e: &impl fmt::Display) -> String {
 /// r2d2 manager that picks the backend from the URL scheme, so a failure shows its real cause.
 pub struct Manager {
     url: DatabaseUrl,
+    busy_timeout_ms: u64,
 }
 
 impl ManageConnection for Manager {
@@ -152,7 +160,7 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConn, ConnectError> {
-        establish(&self.url)
+        establish_with(&self.url, self.busy_timeout_ms)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
@@ -179,6 +187,8 @@ pub struct PoolOptions {
     /// killed while idle is never used; without it such a connection fails one request (503)
     /// and is dropped.
     pub check_on_checkout: bool,
+    /// SQLite only: how long a writer waits for the write lock before the request is a 503.
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 impl PoolOptions {
@@ -187,6 +197,7 @@ impl PoolOptions {
             max_size,
             timeout_ms: 2000,
             check_on_checkout: false,
+            sqlite_busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
         }
     }
 }
@@ -219,7 +230,10 @@ impl Db {
             .connection_timeout(Duration::from_millis(options.timeout_ms.max(100)))
             .test_on_check_out(options.check_on_checkout)
             .error_handler(Box::new(ConnectErrorLog))
-            .build_unchecked(Manager { url: url.clone() });
+            .build_unchecked(Manager {
+                url: url.clone(),
+                busy_timeout_ms: options.sqlite_busy_timeout_ms,
+            });
         Ok(Db { pool, url })
     }
 

@@ -8,30 +8,27 @@ use crate::db::DbConn;
 use crate::db::schema::throttles;
 use crate::error::Error;
 
-/// Seconds until `key` may act again, if it is blocked now.
-pub fn throttle_blocked(
-    conn: &mut DbConn,
-    key: &str,
-    now: NaiveDateTime,
-) -> Result<Option<u64>, Error> {
-    let until: Option<Option<NaiveDateTime>> = throttles::table
-        .find(key)
-        .select(throttles::blocked_until)
-        .first(conn)
-        .optional()?;
-    Ok(until.flatten().and_then(|until| seconds_until(now, until)))
+/// What one counted attempt found: how many attempts the window holds now (this one
+/// included), when the window ends, and how long the key must wait if it is over its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub hits: u32,
+    pub reset_seconds: u64,
+    pub retry_after: Option<u64>,
 }
 
-/// Counts one hit for `key` in the current window of `window`; once the window holds `limit`
-/// hits, blocks the key for `block`. Returns the seconds to wait when the key is blocked.
-pub fn throttle_hit(
+/// Counts one attempt for `key` **before** the work it guards, so that a burst of parallel
+/// attempts gets at most `limit` through: every attempt increments the counter atomically and
+/// then reads it; the attempts that read more than `limit` are refused, and the key is blocked
+/// for `block`. A key blocked earlier stays blocked until then.
+pub fn throttle_attempt(
     conn: &mut DbConn,
     key: &str,
     now: NaiveDateTime,
     window: Duration,
     limit: u32,
     block: Duration,
-) -> Result<Option<u64>, Error> {
+) -> Result<Attempt, Error> {
     // A window that has expired (and is not blocking) starts over.
     diesel::update(
         throttles::table
@@ -70,21 +67,50 @@ pub fn throttle_hit(
         return Err(Error::internal("throttle row could not be written"));
     }
 
-    let (hits, blocked_until): (i32, Option<NaiveDateTime>) = throttles::table
-        .find(key)
-        .select((throttles::hits, throttles::blocked_until))
-        .first(conn)?;
+    let (hits, started, blocked_until): (i32, NaiveDateTime, Option<NaiveDateTime>) =
+        throttles::table
+            .find(key)
+            .select((
+                throttles::hits,
+                throttles::window_started_at,
+                throttles::blocked_until,
+            ))
+            .first(conn)?;
+    let hits = u32::try_from(hits.max(0)).unwrap_or(u32::MAX);
+    let reset_seconds = seconds_until(now, started + window).unwrap_or(0);
     if let Some(wait) = blocked_until.and_then(|u| seconds_until(now, u)) {
-        return Ok(Some(wait));
+        return Ok(Attempt {
+            hits,
+            reset_seconds: reset_seconds.max(wait),
+            retry_after: Some(wait),
+        });
     }
-    if i64::from(hits) >= i64::from(limit) {
+    if hits > limit {
         let until = now + block;
         diesel::update(throttles::table.find(key))
             .set(throttles::blocked_until.eq(Some(until)))
             .execute(conn)?;
-        return Ok(seconds_until(now, until));
+        let wait = seconds_until(now, until).unwrap_or(1);
+        return Ok(Attempt {
+            hits,
+            reset_seconds: reset_seconds.max(wait),
+            retry_after: Some(wait),
+        });
     }
-    Ok(None)
+    Ok(Attempt {
+        hits,
+        reset_seconds,
+        retry_after: None,
+    })
+}
+
+/// Gives back one counted attempt that turned out fine (a right tracking token, a successful
+/// login from an address), so that the counter keeps counting failures only.
+pub fn throttle_refund(conn: &mut DbConn, key: &str) -> Result<(), Error> {
+    diesel::update(throttles::table.find(key).filter(throttles::hits.gt(0)))
+        .set(throttles::hits.eq(throttles::hits - 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn increment(conn: &mut DbConn, key: &str) -> Result<usize, Error> {

@@ -6,7 +6,7 @@ use crate::auth::{random_secret, secret_hash};
 use crate::db::{self, accounts, throttles};
 use crate::domain::account::{Actor, User, normalize_email};
 use crate::error::Error;
-use crate::service::{Guichet, new_id};
+use crate::service::{Client, Guichet, Quota, new_id};
 
 /// What a successful login or refresh returns.
 #[derive(Debug, Clone)]
@@ -36,58 +36,78 @@ pub async fn auth_login(
     g: &Guichet,
     email: &str,
     password: String,
-    client: &str,
+    client: &Client,
 ) -> Result<TokenPair, Error> {
     let email = normalize_email(email);
     let account_key = format!("login:account:{email}");
-    let address_key = format!("login:address:{client}");
+    let address_key = format!("login:address:{}", client.addr);
+    let limits = g.limits.clone();
+    let window_seconds = limits.login_lockout_seconds;
 
-    let (account, stored_hash) = {
+    // Each attempt is counted before its password is hashed, so a burst of parallel guesses
+    // gets at most the limit of verifications; a success gives its counts back.
+    let (account, stored_hash, quotas) = {
         let (account_key, address_key, email) =
             (account_key.clone(), address_key.clone(), email.clone());
         g.db.run(move |conn| {
             let now = db::now();
-            let blocked = [
-                throttles::throttle_blocked(conn, &account_key, now)?,
-                throttles::throttle_blocked(conn, &address_key, now)?,
+            let window = Duration::seconds(window_seconds as i64);
+            let per_account = throttles::throttle_attempt(
+                conn,
+                &account_key,
+                now,
+                window,
+                limits.login_failures_per_account,
+                window,
+            )?;
+            let per_address = throttles::throttle_attempt(
+                conn,
+                &address_key,
+                now,
+                window,
+                limits.login_failures_per_address,
+                window,
+            )?;
+            let quotas = [
+                Quota::of(
+                    "login-account",
+                    limits.login_failures_per_account,
+                    window_seconds,
+                    &per_account,
+                ),
+                Quota::of(
+                    "login-address",
+                    limits.login_failures_per_address,
+                    window_seconds,
+                    &per_address,
+                ),
             ];
-            if let Some(wait) = blocked.into_iter().flatten().max() {
-                return Err(Error::TooManyRequests { retry_after: wait });
+            let wait = [per_account.retry_after, per_address.retry_after]
+                .into_iter()
+                .flatten()
+                .max();
+            if let Some(wait) = wait {
+                return Ok(Err((wait, quotas)));
             }
-            Ok(accounts::user_by_email(conn, &email)?.unzip())
+            let (account, hash) = accounts::user_by_email(conn, &email)?.unzip();
+            Ok(Ok((account, hash, quotas)))
         })
         .await?
+        .map_err(|(retry_after, quotas)| {
+            for q in quotas {
+                client.report(q);
+            }
+            Error::TooManyRequests { retry_after }
+        })?
     };
+    for q in quotas {
+        client.report(q);
+    }
 
     let password_ok = g.passwords.verify(password, stored_hash).await?;
     let user = match account {
         Some(user) if password_ok && !user.disabled => user,
-        _ => {
-            let limits = g.limits.clone();
-            g.db.run(move |conn| {
-                let now = db::now();
-                let window = Duration::seconds(limits.login_lockout_seconds as i64);
-                throttles::throttle_hit(
-                    conn,
-                    &account_key,
-                    now,
-                    window,
-                    limits.login_failures_per_account,
-                    window,
-                )?;
-                throttles::throttle_hit(
-                    conn,
-                    &address_key,
-                    now,
-                    window,
-                    limits.login_failures_per_address,
-                    window,
-                )?;
-                Ok(())
-            })
-            .await?;
-            return Err(invalid_credentials());
-        }
+        _ => return Err(invalid_credentials()),
     };
 
     let ttl = g.limits.refresh_token_ttl_seconds as i64;
@@ -98,6 +118,7 @@ pub async fn auth_login(
         let (user_id, session_id) = (user.id.clone(), session_id.clone());
         g.db.run(move |conn| {
             throttles::throttle_clear(conn, &account_key)?;
+            throttles::throttle_refund(conn, &address_key)?;
             db::transaction(conn, |conn| {
                 let now = db::now();
                 let expires = now + Duration::seconds(ttl);

@@ -19,6 +19,7 @@ use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutc
 use crate::domain::taxonomy::ReferralStatus;
 use crate::error::Error;
 use crate::service::authz::operator_only;
+use crate::service::{Client, Quota};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
 /// How long an `Idempotency-Key` is remembered.
@@ -171,17 +172,18 @@ pub async fn inquiry_submit(
     g: &Guichet,
     draft: InquiryDraft,
     idempotency_key: Option<String>,
-    client: &str,
+    client: &Client,
 ) -> Result<Submitted, Error> {
     let per_minute = g.limits.submissions_per_minute;
-    let key = format!("submit:address:{client}");
-    let wait =
+    let key = format!("submit:address:{}", client.addr);
+    let attempt =
         g.db.run(move |conn| {
             let window = Duration::seconds(60);
-            throttles::throttle_hit(conn, &key, db::now(), window, per_minute + 1, window)
+            throttles::throttle_attempt(conn, &key, db::now(), window, per_minute, window)
         })
         .await?;
-    if let Some(retry_after) = wait {
+    client.report(Quota::of("submissions", per_minute, 60, &attempt));
+    if let Some(retry_after) = attempt.retry_after {
         return Err(Error::TooManyRequests { retry_after });
     }
 
@@ -438,11 +440,29 @@ fn open_with_token(
     g: &crate::service::Limits,
     id: &str,
     token: Option<&str>,
-    client: &str,
+    client: &Client,
 ) -> Result<Inquiry, Error> {
-    let key = format!("tracking:address:{client}");
+    let key = format!("tracking:address:{}", client.addr);
     let now = db::now();
-    if let Some(retry_after) = throttles::throttle_blocked(conn, &key, now)? {
+    let window = Duration::seconds(TRACKING_WINDOW_SECONDS as i64);
+    // Counted before the token is compared, so parallel guesses get at most the limit through;
+    // a right token gives its count back.
+    let attempt = throttles::throttle_attempt(
+        conn,
+        &key,
+        now,
+        window,
+        g.tracking_failures_per_address,
+        window,
+    )?;
+    let quota = Quota::of(
+        "tracking",
+        g.tracking_failures_per_address,
+        TRACKING_WINDOW_SECONDS,
+        &attempt,
+    );
+    if let Some(retry_after) = attempt.retry_after {
+        client.report(quota);
         return Err(Error::TooManyRequests { retry_after });
     }
     let found = match (known_uuid(id, "inquiry"), token) {
@@ -452,17 +472,16 @@ fn open_with_token(
         _ => None,
     };
     match found {
-        Some(inquiry) => Ok(inquiry),
+        Some(inquiry) => {
+            throttles::throttle_refund(conn, &key)?;
+            client.report(Quota {
+                remaining: (quota.remaining + 1).min(quota.limit),
+                ..quota
+            });
+            Ok(inquiry)
+        }
         None => {
-            let window = Duration::seconds(600);
-            throttles::throttle_hit(
-                conn,
-                &key,
-                now,
-                window,
-                g.tracking_failures_per_address,
-                window,
-            )?;
+            client.report(quota);
             Err(Error::NotFound {
                 resource: "inquiry",
             })
@@ -470,14 +489,16 @@ fn open_with_token(
     }
 }
 
+const TRACKING_WINDOW_SECONDS: u64 = 600;
+
 /// `GET /v1/inquiries/{id}` with `X-Tracking-Token`.
 pub async fn inquiry_track(
     g: &Guichet,
     id: &str,
     token: Option<String>,
-    client: &str,
+    client: &Client,
 ) -> Result<InquiryDetail, Error> {
-    let (id, client, limits) = (id.to_owned(), client.to_owned(), g.limits.clone());
+    let (id, client, limits) = (id.to_owned(), client.clone(), g.limits.clone());
     g.db.run(move |conn| {
         let inquiry = open_with_token(conn, &limits, &id, token.as_deref(), &client)?;
         load_detail(conn, inquiry)
@@ -492,13 +513,13 @@ pub async fn submitter_message(
     id: &str,
     referral_id: &str,
     token: Option<String>,
-    client: &str,
+    client: &Client,
     body: String,
 ) -> Result<Message, Error> {
     let (id, referral_id, client, limits) = (
         id.to_owned(),
         referral_id.to_owned(),
-        client.to_owned(),
+        client.clone(),
         g.limits.clone(),
     );
     // The look-up (and its throttle) commits on its own; the change is one transaction.
@@ -575,9 +596,9 @@ pub async fn inquiry_withdraw(
     g: &Guichet,
     id: &str,
     token: Option<String>,
-    client: &str,
+    client: &Client,
 ) -> Result<InquiryDetail, Error> {
-    let (id, client, limits) = (id.to_owned(), client.to_owned(), g.limits.clone());
+    let (id, client, limits) = (id.to_owned(), client.clone(), g.limits.clone());
     let inquiry = {
         let id = id.clone();
         g.db.run(move |conn| open_with_token(conn, &limits, &id, token.as_deref(), &client))

@@ -45,6 +45,58 @@ impl Default for Limits {
     }
 }
 
+/// One rate limit as a client may see it (the `RateLimit-Policy` and `RateLimit` headers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    /// The policy's name, e.g. `login-account`, `submissions`.
+    pub policy: &'static str,
+    pub limit: u32,
+    pub window_seconds: u64,
+    pub remaining: u32,
+    pub reset_seconds: u64,
+}
+
+impl Quota {
+    fn of(
+        policy: &'static str,
+        limit: u32,
+        window_seconds: u64,
+        attempt: &crate::db::throttles::Attempt,
+    ) -> Self {
+        Quota {
+            policy,
+            limit,
+            window_seconds,
+            remaining: limit.saturating_sub(attempt.hits),
+            reset_seconds: attempt.reset_seconds,
+        }
+    }
+}
+
+/// The caller of a throttled operation: its address, and where the quotas it used are left
+/// for the HTTP layer to show.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: String,
+    pub quotas: Arc<std::sync::Mutex<Vec<Quota>>>,
+}
+
+impl Client {
+    pub fn new(addr: impl Into<String>) -> Self {
+        Client {
+            addr: addr.into(),
+            quotas: Default::default(),
+        }
+    }
+
+    fn report(&self, quota: Quota) {
+        if let Ok(mut quotas) = self.quotas.lock() {
+            quotas.retain(|q| q.policy != quota.policy);
+            quotas.push(quota);
+        }
+    }
+}
+
 /// Everything a use case needs; cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Guichet {

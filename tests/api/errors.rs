@@ -164,7 +164,7 @@ async fn readiness_is_503_when_the_database_is_unreachable() {
         Some("application/problem+json")
     );
     let body: serde_json::Value = test::read_body_json(res).await;
-    assert_eq!(body["code"], "service_unavailable");
+    assert_eq!(body["code"], "database_unavailable");
     let text = body.to_string().to_lowercase();
     for leak in ["sqlite", "nonexistent", "diesel", "unable to open"] {
         assert!(!text.contains(leak), "internal detail leaked: {text}");

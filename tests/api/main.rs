@@ -9,5 +9,6 @@ mod contract;
 mod errors;
 mod inquiries;
 mod institutions;
+mod resilience;
 mod support;
 mod triage;

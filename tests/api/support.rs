@@ -11,6 +11,7 @@ use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
 use guichet::api::{self, HttpOptions};
+use guichet::db::PoolOptions;
 use guichet::domain::taxonomy::Role;
 use guichet::service::users::UserNew;
 use guichet::service::{Guichet, Limits};
@@ -136,7 +137,7 @@ pub struct TestApp {
     pub g: Guichet,
     service: BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>,
     /// Dropped with the app: the database goes away after the test.
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 /// One HTTP request to the application.
@@ -221,8 +222,12 @@ impl TestApp {
     }
 
     pub async fn with_limits(limits: Limits) -> Self {
+        Self::with_options(limits, PoolOptions::with_size(4)).await
+    }
+
+    pub async fn with_options(limits: Limits, pool: PoolOptions) -> Self {
         let db = TestDb::new();
-        let database = startup::open_database(&db.url, 4)
+        let database = startup::open_database_with(&db.url, pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let g = startup::build_guichet(database, Some(JWT_SECRET), 900, limits)
@@ -230,11 +235,7 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{e}"));
         let service = test::init_service(api::app(g.clone(), HttpOptions::default())).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
-        TestApp {
-            g,
-            service,
-            _db: db,
-        }
+        TestApp { g, service, db }
     }
 
     pub fn req(&self, method: Method, path: &str) -> Req<'_> {
