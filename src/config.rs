@@ -93,24 +93,24 @@ pub struct ServeArgs {
     /// Access token lifetime in seconds (at most 900).
     #[arg(long, env = "GUICHET_ACCESS_TOKEN_TTL_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=900))]
     pub access_token_ttl_seconds: u64,
-    /// Session lifetime in seconds from login (refresh tokens rotate within it).
-    #[arg(long, env = "GUICHET_REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..))]
+    /// Session lifetime in seconds from login (refresh tokens rotate within it), at most a year.
+    #[arg(long, env = "GUICHET_REFRESH_TOKEN_TTL_SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub refresh_token_ttl_seconds: u64,
     /// Failed logins on one account within the lockout window before it must wait (a success
     /// clears the count).
-    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub login_max_failures_per_account: u32,
     /// Failed logins from one client address, per window, before it must wait.
-    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "GUICHET_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub login_max_failures_per_address: u32,
     /// Counting window and waiting time after too many failed logins, in seconds.
     #[arg(long, env = "GUICHET_LOGIN_LOCKOUT_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub login_lockout_seconds: u64,
     /// Anonymous inquiry submissions accepted per client address per minute.
-    #[arg(long, env = "GUICHET_SUBMISSIONS_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "GUICHET_SUBMISSIONS_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub submissions_per_minute: u32,
     /// Failed tracking-token look-ups per client address per 10 minutes before it must wait.
-    #[arg(long, env = "GUICHET_TRACKING_FAILURES_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "GUICHET_TRACKING_FAILURES_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub tracking_failures_per_address: u32,
     /// Read the client address from `X-Forwarded-For` (only behind a proxy you trust).
     #[arg(long, env = "GUICHET_TRUST_FORWARDED_FOR", default_value_t = false)]

@@ -315,6 +315,29 @@ impl FromRequest for ClientAddr {
     }
 }
 
+/// A query timestamp: RFC 3339 with a four-digit year (0000 to 9999), which both databases
+/// store; chrono alone would also take `-9999-01-01T00:00:00Z`, which PostgreSQL refuses.
+pub fn rfc3339<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    use serde::de::Error as _;
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let b = text.as_bytes();
+    let four_digit_year = b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+    four_digit_year
+        .then(|| chrono::DateTime::parse_from_rfc3339(&text).ok())
+        .flatten()
+        .map(|t| Some(t.with_timezone(&chrono::Utc)))
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "`{}` is not an RFC 3339 time with a year from 0000 to 9999, such as 2026-01-31T00:00:00Z",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+}
+
 /// `limit` and `cursor` of every list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -327,7 +327,9 @@ pub async fn inquiry_route(
     path: web::Path<String>,
     body: Valid<ManualRouting>,
 ) -> Result<web::Json<InquiryView>, Error> {
-    let detail = service::inquiries::inquiry_route_manually(&g, &actor, &path, body.0).await?;
+    let (institutions, reason) = body.0;
+    let detail =
+        service::inquiries::inquiry_route_manually(&g, &actor, &path, institutions, reason).await?;
     Ok(web::Json(detail.into()))
 }
 

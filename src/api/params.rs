@@ -504,21 +504,25 @@ impl Input for MessageCreate {
 /// Institutions an operator routes an inquiry to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"institutions": ["aphp", "curie"]}))]
+#[schema(example = json!({"institutions": ["aphp", "curie"], "reason": "A data-access request both biobanks can answer."}))]
 pub struct ManualRouting {
     /// 1 to 4 institution ids.
     #[schema(required = true, value_type = Vec<String>, min_items = 1, max_items = 4)]
     pub institutions: Option<Vec<String>>,
+    /// Why the operators chose these institutions; shown in each referral's explanation.
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: Option<String>,
 }
 
 impl Input for ManualRouting {
-    type Output = Vec<String>;
-    fn validate(self) -> Result<Vec<String>, Vec<FieldError>> {
+    type Output = (Vec<String>, Option<String>);
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
         let mut c = Checks::new();
         let ids = self.institutions.unwrap_or_default();
         c.list("/institutions", &ids, 1, 4);
+        let reason = c.optional_text("/reason", self.reason, 1, 500);
         c.finish()?;
-        Ok(ids)
+        Ok((ids, reason))
     }
 }
 

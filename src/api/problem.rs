@@ -199,8 +199,18 @@ pub async fn request_context(
     let id = request_id.clone();
     // The request is not cloned before routing (actix needs it unshared), so failures that
     // carry no request are answered through `InternalError::from_response`.
+    let control_in_query = has_control_characters(req.query_string());
     let outcome: Result<ServiceResponse<BoxBody>, HttpResponse> = REQUEST_ID
         .scope(request_id.clone(), async move {
+            if control_in_query {
+                // PostgreSQL refuses NUL in text and SQLite stores it: refuse it for both.
+                let problem = Error::BadRequest {
+                    code: "invalid_query",
+                    detail: "The query string contains a control character.".into(),
+                }
+                .error_response();
+                return Ok(req.into_response(problem));
+            }
             match AssertUnwindSafe(next.call(req)).catch_unwind().await {
                 Ok(Ok(res)) => Ok(normalize_error(res.map_into_boxed_body())),
                 Ok(Err(err)) => Err(err.error_response()),
@@ -239,6 +249,32 @@ pub async fn request_context(
         "request"
     );
     result
+}
+
+/// Whether the percent-decoded query string holds a control character (NUL, line breaks...).
+fn has_control_characters(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(decoded) => {
+                        i += 2;
+                        decoded
+                    }
+                    Err(_) => b'%',
+                }
+            }
+            other => other,
+        };
+        if b < 0x20 || b == 0x7f {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// The quotas a throttled operation used, as the IETF `RateLimit-Policy` and `RateLimit`
@@ -443,3 +479,20 @@ pub struct PreconditionFailedProblem(#[allow(dead_code)] Problem);
     example = json!({"type": "urn:guichet:problem:if_match_required", "title": "Precondition Required", "status": 428, "detail": "This change requires an If-Match header with the ETag you read.", "code": "if_match_required", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
 )]
 pub struct PreconditionRequiredProblem(#[allow(dead_code)] Problem);
+
+#[cfg(test)]
+mod tests {
+    use super::has_control_characters;
+
+    #[test]
+    fn control_characters_are_found_encoded_or_not() {
+        assert!(has_control_characters("q=her%002"));
+        assert!(has_control_characters("q=a%0Ab"));
+        assert!(has_control_characters("q=%7f"));
+        assert!(has_control_characters("q=a\u{1}"));
+        assert!(!has_control_characters("q=h%C3%A9r%20x&limit=5"));
+        assert!(!has_control_characters("q=100%"));
+        assert!(!has_control_characters("q=%zz"));
+        assert!(!has_control_characters(""));
+    }
+}

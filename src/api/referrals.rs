@@ -53,7 +53,13 @@ pub struct QueueQuery {
     /// Free text over title, summary and organization (case-insensitive).
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Created at or after this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
     pub created_after: Option<DateTime<Utc>>,
+    /// Created before this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
     pub created_before: Option<DateTime<Utc>>,
     pub sort: Option<QueueSortParam>,
     /// Operators only: one institution's referrals.
@@ -502,9 +508,13 @@ pub async fn referral_event_list(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
-    /// Start (inclusive); default: a year before `to`.
+    /// Start (inclusive; RFC 3339, years 0000 to 9999); default: a year before `to`.
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
     pub from: Option<DateTime<Utc>>,
-    /// End (exclusive); default: now.
+    /// End (exclusive; RFC 3339, years 0000 to 9999); default: now.
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
     pub to: Option<DateTime<Utc>>,
 }
 

@@ -249,6 +249,16 @@ pub fn referral_get(conn: &mut DbConn, id: &str) -> Result<Option<Referral>, Err
         .transpose()
 }
 
+/// Takes the referral's row lock for the rest of the transaction (a no-op write, portable to
+/// both backends), so that a change reads the version a concurrent change committed instead of
+/// racing it: the loser then fails the version check (412), not a later check on stale data.
+pub fn referral_lock(conn: &mut DbConn, id: &str) -> Result<(), Error> {
+    diesel::update(referrals::table.find(id))
+        .set(referrals::version.eq(referrals::version))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Writes every mutable field of a referral if its version is still `expected_version`;
 /// `false` when someone changed it since (the caller answers 412).
 pub fn referral_save(

@@ -331,7 +331,7 @@ fn create_referrals(
     outcome: &RoutingOutcome,
     known: &HashMap<String, Institution>,
     now: chrono::NaiveDateTime,
-    routed_by: Option<&str>,
+    routed_by: Option<(&str, &str)>,
 ) -> Result<Vec<SubmittedReferral>, Error> {
     let mut out = Vec::new();
     for sel in &outcome.selected {
@@ -339,7 +339,11 @@ fn create_referrals(
             .get(&sel.institution_id)
             .map_or(10, |i| i.sla_business_days.max(1) as u32);
         let reasons = match routed_by {
-            Some(_) => vec!["Routed by hand by the Guichet operators.".to_owned()],
+            Some((_, explanation)) => {
+                let mut r = vec![explanation.to_owned()];
+                r.extend(sel.reasons.iter().cloned());
+                r
+            }
             None => sel.reasons.clone(),
         };
         let referral = Referral {
@@ -370,7 +374,7 @@ fn create_referrals(
                 } else {
                     "system"
                 },
-                routed_by,
+                routed_by.map(|(who, _)| who),
                 "referral_routed",
                 None,
                 referral.contact_id.as_deref(),
@@ -681,6 +685,7 @@ pub async fn inquiry_route_manually(
     actor: &Actor,
     id: &str,
     institution_ids: Vec<String>,
+    reason: Option<String>,
 ) -> Result<InquiryDetail, Error> {
     operator_only(actor)?;
     known_uuid(id, "inquiry")?;
@@ -699,10 +704,17 @@ pub async fn inquiry_route_manually(
         let mut draft = inquiry.draft.clone();
         draft.preferred_institutions = institution_ids.clone();
         check_preferences(&draft, &known)?;
-        let existing: Vec<String> = store::referrals_of_inquiry(conn, &inquiry.id)?
-            .into_iter()
-            .map(|r| r.institution_id)
-            .collect();
+        let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
+        let statuses: Vec<ReferralStatus> = referrals.iter().map(|r| r.status).collect();
+        if crate::domain::inquiry::overall_status(inquiry.on_desk, &statuses)
+            == crate::domain::inquiry::InquiryStatus::Withdrawn
+        {
+            return Err(Error::conflict(
+                "inquiry_withdrawn",
+                "The submitter withdrew this inquiry: it cannot be routed again.",
+            ));
+        }
+        let existing: Vec<String> = referrals.into_iter().map(|r| r.institution_id).collect();
         if let Some(dup) = institution_ids.iter().find(|i| existing.contains(i)) {
             return Err(Error::conflict(
                 "already_referred",
@@ -716,8 +728,34 @@ pub async fn inquiry_route_manually(
             .collect();
         let candidates = routing_candidates(conn, &chosen, Some(draft.inquiry_type))?;
         let outcome = route(&draft.routing_input(), &candidates);
-        create_referrals(conn, &inquiry, &outcome, &known, now, Some(&operator))?;
+        let explanation = match &reason {
+            Some(why) => format!("Routed by hand by the Guichet operators: {why}"),
+            None => "Routed by hand by the Guichet operators.".to_owned(),
+        };
+        create_referrals(
+            conn,
+            &inquiry,
+            &outcome,
+            &known,
+            now,
+            Some((&operator, &explanation)),
+        )?;
         store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
+        let routed_to = institution_ids.join(",");
+        store::event_insert(
+            conn,
+            store::Event {
+                inquiry_id: Some(&inquiry.id),
+                referral_id: None,
+                institution_id: None,
+                actor_kind: "user",
+                actor_id: Some(&operator),
+                action: "inquiry_routed_by_hand",
+                from_value: inquiry.on_desk.then_some("desk"),
+                to_value: Some(&routed_to),
+                at: now,
+            },
+        )?;
         let inquiry = Inquiry {
             on_desk: false,
             ..inquiry

@@ -119,6 +119,13 @@ pub struct ReferralDetail {
 }
 
 /// Loads a referral the actor may see, or the same 404 as a missing one.
+/// [`visible_referral`] for a change: the row is locked first, so the version read is the
+/// latest committed one and the If-Match check comes before every other.
+fn referral_for_change(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Referral, Error> {
+    store::referral_lock(conn, id)?;
+    visible_referral(conn, actor, id)
+}
+
 fn visible_referral(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Referral, Error> {
     let referral = store::referral_get(conn, id)?.ok_or(Error::NotFound {
         resource: "referral",
@@ -264,7 +271,7 @@ pub async fn referral_transition(
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
-        let mut r = visible_referral(conn, &actor, &id)?;
+        let mut r = referral_for_change(conn, &actor, &id)?;
         let precondition = if_match.ok_or(Error::PreconditionRequired)?;
         if !precondition.matches(i64::from(r.version)) {
             return Err(Error::PreconditionFailed);
@@ -440,7 +447,7 @@ pub async fn referral_assign(
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
-        let mut r = visible_referral(conn, &actor, &id)?;
+        let mut r = referral_for_change(conn, &actor, &id)?;
         let precondition = if_match.ok_or(Error::PreconditionRequired)?;
         if !precondition.matches(i64::from(r.version)) {
             return Err(Error::PreconditionFailed);
@@ -520,7 +527,7 @@ pub async fn referral_message_create(
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
-        let mut r = visible_referral(conn, &actor, &id)?;
+        let mut r = referral_for_change(conn, &actor, &id)?;
         let now = db::now();
         let expected = r.version;
         let responded = r.first_responded_at;

@@ -136,6 +136,26 @@ fn bad_flags_exit_2_with_one_line() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// Limits that would overflow a date or never bite are refused at start, not later.
+#[test]
+fn unbounded_lifetimes_and_limits_are_refused_at_start() {
+    for args in [
+        [
+            "serve",
+            "--refresh-token-ttl-seconds",
+            "18446744073709551615",
+        ],
+        ["serve", "--refresh-token-ttl-seconds", "31536001"],
+        ["serve", "--login-max-failures-per-account", "4294967295"],
+        ["serve", "--submissions-per-minute", "0"],
+        ["serve", "--db-timeout-ms", "99999999"],
+    ] {
+        let (code, _, err) = guichet(&args, None);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn an_unreachable_database_and_a_taken_port_are_one_line_failures() {
     let (code, _, err) = guichet(

@@ -268,3 +268,52 @@ async fn the_audit_trail_cannot_be_rewritten() {
         assert!(refused.is_err(), "{statement} was accepted");
     }
 }
+
+/// PostgreSQL refuses years outside its range and NUL bytes that SQLite stores: both backends
+/// answer the same 400 before the query is made.
+#[actix_web::test]
+async fn out_of_range_times_and_control_characters_in_queries_are_400_on_both_backends() {
+    let app = TestApp::new().await;
+    let ops = app.operator().await;
+    for path in [
+        "/v1/transparency?from=-9999-01-01T00:00:00Z",
+        "/v1/transparency?to=%2B10000-01-01T00:00:00Z",
+        "/v1/transparency?from=99999-01-01T00:00:00Z",
+        "/v1/transparency?from=2026-13-01T00:00:00Z",
+        "/v1/referrals?created_after=-9999-01-01T00:00:00Z",
+        "/v1/referrals?created_before=%2B275760-09-13T00:00:00Z",
+        "/v1/institutions/curie/stats?from=-0001-01-01T00:00:00Z",
+    ] {
+        let res = app.get(path).token(&ops).send().await;
+        res.assert_problem(400, "invalid_query");
+        assert!(
+            res.body["detail"].as_str().unwrap().contains("RFC 3339"),
+            "{path}: {}",
+            res.body
+        );
+    }
+    for path in [
+        "/v1/referrals?q=her%002",
+        "/v1/referrals?q=line%0Abreak",
+        "/v1/transparency?from=2026-01-01T00:00:00Z%00",
+        "/v1/institutions?x=%7F",
+    ] {
+        app.get(path)
+            .token(&ops)
+            .send()
+            .await
+            .assert_problem(400, "invalid_query");
+    }
+    // The edges of the range work on both.
+    let res = app
+        .get("/v1/transparency?from=0000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z")
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = app
+        .get("/v1/referrals?created_after=0001-01-01T00:00:00Z&q=h%C3%A9lios")
+        .token(&ops)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+}

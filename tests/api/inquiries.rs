@@ -743,3 +743,91 @@ async fn housekeeping_forgets_expired_keys_and_stale_counters_only() {
         Some("true")
     );
 }
+
+#[actix_web::test]
+async fn a_withdrawn_inquiry_cannot_be_routed_by_hand() {
+    let app = TestApp::new().await;
+    let mut body = radioligand_trial();
+    body["inquiry_type"] = json!("other");
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.body["status"], "on_desk");
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let withdrawn = app
+        .post(&format!("/v1/inquiries/{id}/withdraw"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    let op = app.operator().await;
+    app.post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&op)
+        .json(json!({"institutions": ["curie"]}))
+        .send()
+        .await
+        .assert_problem(409, "inquiry_withdrawn");
+    let seen = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(seen.body["status"], "withdrawn");
+    assert_eq!(seen.body["referrals"], json!([]));
+}
+
+#[actix_web::test]
+async fn routing_by_hand_is_explained_and_audited() {
+    use diesel::prelude::*;
+    let app = TestApp::new().await;
+    let mut body = radioligand_trial();
+    body["inquiry_type"] = json!("other");
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let op = app.operator().await;
+    let routed = app
+        .post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&op)
+        .json(json!({"institutions": ["curie"], "reason": "Curie runs the PSMA programme."}))
+        .send()
+        .await;
+    assert_eq!(routed.status, 200, "{}", routed.body);
+    let reasons = routed.body["referrals"][0]["reasons"].as_array().unwrap();
+    assert_eq!(
+        reasons[0],
+        "Routed by hand by the Guichet operators: Curie runs the PSMA programme."
+    );
+    let long = "x".repeat(501);
+    let res = app
+        .post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&op)
+        .json(json!({"institutions": ["aphp"], "reason": long}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/reason".into(), "too_long".into())]
+    );
+
+    let inquiry_id = id.clone();
+    let actions: Vec<(String, Option<String>, Option<String>)> = app
+        .g
+        .db
+        .run(move |conn| {
+            use guichet::db::schema::events::dsl as e;
+            Ok(e::events
+                .filter(e::inquiry_id.eq(&inquiry_id))
+                .filter(e::referral_id.is_null())
+                .select((e::action, e::from_value, e::to_value))
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        actions.contains(&(
+            "inquiry_routed_by_hand".into(),
+            Some("desk".into()),
+            Some("curie".into())
+        )),
+        "{actions:?}"
+    );
+}

@@ -694,6 +694,35 @@ async fn reassignment_takes_an_active_contact_of_the_same_institution() {
     assert_eq!(events.body["items"][1]["to"], active.as_str());
 }
 
+/// The version is checked before anything else: the losers of a race to forward are told
+/// their ETag is stale (412), never that the target already has the inquiry (409).
+#[actix_web::test]
+async fn parallel_forwards_with_one_etag_make_one_change_and_the_rest_are_stale() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Race to forward").await;
+    let id = s.referrals["curie"].clone();
+    let tag = start_review(&app, &curie, &id).await;
+    let responses = join_all((0..12).map(|_| {
+        transition(
+            &app,
+            &curie,
+            &id,
+            &tag,
+            json!({"to": "forwarded", "forward_to": "pasteur", "reason_text": "Their lab"}),
+        )
+    }))
+    .await;
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for r in &responses {
+        *statuses.entry(r.status.as_u16()).or_default() += 1;
+    }
+    assert_eq!(statuses, BTreeMap::from([(200, 1), (412, 11)]));
+    for r in responses.iter().filter(|r| r.status == 412) {
+        r.assert_problem(412, "stale_version");
+    }
+}
+
 #[actix_web::test]
 async fn twenty_parallel_transitions_with_one_etag_make_exactly_one_change() {
     let app = TestApp::new().await;
