@@ -115,6 +115,14 @@ pub struct ServeArgs {
     /// Read the client address from `X-Forwarded-For` (only behind a proxy you trust).
     #[arg(long, env = "GUICHET_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    /// `https://partners.example.org`; `*` for any (never with credentials). None by default.
+    #[arg(long, env = "GUICHET_CORS_ALLOWED_ORIGINS", default_value = "", value_parser = parse_cors)]
+    pub cors_allowed_origins: crate::api::http::CorsPolicy,
+    /// Where clients reach this service, e.g. `https://guichet.example.org`: listed first in
+    /// the served OpenAPI `servers`, and used in links.
+    #[arg(long, env = "GUICHET_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "GUICHET_WORKERS")]
     pub workers: Option<usize>,
@@ -163,4 +171,32 @@ pub enum UsersCommand {
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse::<Role>()
         .map_err(|_| "expected triager, institution_admin or operator".to_owned())
+}
+
+fn parse_cors(s: &str) -> Result<crate::api::http::CorsPolicy, String> {
+    crate::api::http::CorsPolicy::parse(s)
+}
+
+/// `http(s)://host[:port][/path]`, no query or fragment; kept without a trailing slash.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let url = s.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty()
+        || url.contains(['?', '#', ' '])
+        || !host.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || b == b'.'
+                || b == b'-'
+                || b == b':'
+                || b == b'['
+                || b == b']'
+        })
+    {
+        return Err("must be an absolute URL such as https://guichet.example.org".into());
+    }
+    Ok(url.to_owned())
 }

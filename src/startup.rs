@@ -123,9 +123,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let options = HttpOptions {
         trust_forwarded_for: args.trust_forwarded_for,
+        cors: Arc::new(args.cors_allowed_origins.clone()),
+        public_url: args.public_url.clone(),
     };
     let housekeeping = g.clone();
-    let mut server = HttpServer::new(move || api::app(g.clone(), options))
+    let mut server = HttpServer::new(move || api::app(g.clone(), options.clone()))
         .disable_signals()
         .shutdown_timeout(30);
     if let Some(workers) = args.workers {

@@ -213,14 +213,17 @@ pub async fn inquiry_message_create(
         body.0,
     )
     .await?;
-    Ok(HttpResponse::Created().json(MessageView {
-        id: m.id,
-        referral_id: m.referral_id,
-        author: m.author,
-        visibility: m.visibility,
-        body: m.body,
-        created_at: utc(m.created_at),
-    }))
+    // The submitter reads the thread in the inquiry they follow.
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/inquiries/{id}")))
+        .json(MessageView {
+            id: m.id,
+            referral_id: m.referral_id,
+            author: m.author,
+            visibility: m.visibility,
+            body: m.body,
+            created_at: utc(m.created_at),
+        }))
 }
 
 /// Withdraw an inquiry

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod http;
 pub mod inquiries;
 pub mod institutions;
 pub mod params;
@@ -95,6 +96,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(institutions::institution_get)
                 .service(users::user_list)
                 .service(users::user_create)
+                .service(users::user_get)
                 .service(users::user_update)
                 .service(auth::auth_login)
                 .service(auth::auth_refresh)
@@ -116,6 +118,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(referrals::referral_assign)
                 .service(referrals::referral_message_list)
                 .service(referrals::referral_message_create)
+                .service(referrals::referral_message_get)
                 .service(referrals::referral_event_list)
                 .service(referrals::institution_stats_get)
                 .service(referrals::transparency_get),
@@ -194,9 +197,13 @@ impl RouteTable {
 }
 
 /// Deployment choices that shape the HTTP layer.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct HttpOptions {
     pub trust_forwarded_for: bool,
+    /// Browser origins allowed to call the API (none by default).
+    pub cors: std::sync::Arc<http::CorsPolicy>,
+    /// Where clients reach this service (`--public-url`): first in the served `servers`.
+    pub public_url: Option<String>,
 }
 
 /// The application: used by `serve` and, unchanged, by the integration tests.
@@ -212,7 +219,17 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let doc = openapi();
+    let mut doc = openapi();
+    if let Some(url) = &options.public_url {
+        let servers = doc.servers.get_or_insert_with(Vec::new);
+        servers.insert(
+            0,
+            utoipa::openapi::ServerBuilder::new()
+                .url(url.clone())
+                .description(Some("This deployment"))
+                .build(),
+        );
+    }
     let route_table = RouteTable::from_openapi(&doc);
     let doc_json = doc.to_pretty_json().unwrap_or_default();
     let (app, _) = App::new()
@@ -222,6 +239,7 @@ pub fn app(
         .app_data(web::Data::new(TrustForwardedFor(
             options.trust_forwarded_for,
         )))
+        .app_data(web::Data::new(options.cors.clone()))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .into_utoipa_app()
@@ -233,5 +251,6 @@ pub fn app(
     )
     .service(web::redirect("/docs", "/docs/"))
     .default_service(web::to(problem::default_service))
+    .wrap(from_fn(http::hygiene))
     .wrap(from_fn(problem::request_context))
 }

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::Valid;
+use crate::api::extract::{PageQuery, Valid, encode_cursor};
 use crate::api::params::{AssigneeRequest, StaffMessageCreate, TransitionRequest};
 use crate::api::views::{
-    ContactRef, EventList, EventView, InstitutionRef, InstitutionStatsView, MessageList,
-    ReferralDetailView, ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView,
-    StatsView, TransparencyView, utc,
+    ContactRef, EventList, InstitutionRef, InstitutionStatsView, MessageList, ReferralDetailView,
+    ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView, StatsView,
+    TransparencyView, utc,
 };
 use crate::domain::account::Actor;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
@@ -408,9 +408,10 @@ pub async fn referral_assign(
 #[utoipa::path(
     operation_id = "referral_message_list",
     tag = "referrals",
-    params(("referral_id" = String, Path, description = "Referral id.")),
+    params(("referral_id" = String, Path, description = "Referral id."), PageQuery),
     responses(
         (status = 200, description = "The thread.", body = MessageList),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
@@ -423,11 +424,44 @@ pub async fn referral_message_list(
     g: web::Data<Guichet>,
     actor: Actor,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<MessageList>, Error> {
-    let messages = service::triage::referral_messages(&g, &actor, &path).await?;
+    let (limit, after) = query.resolve()?;
+    let page = service::triage::referral_messages(&g, &actor, &path, after, limit).await?;
     Ok(web::Json(MessageList {
-        items: messages.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page.items.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// Read one message of a referral's thread
+///
+/// Where the `Location` of a posted message points.
+#[utoipa::path(
+    operation_id = "referral_message_get",
+    tag = "referrals",
+    params(
+        ("referral_id" = String, Path, description = "Referral id."),
+        ("message_id" = String, Path, description = "Message id.")
+    ),
+    responses(
+        (status = 200, description = "The message.", body = StaffMessageView),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{referral_id}/messages/{message_id}")]
+pub async fn referral_message_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<StaffMessageView>, Error> {
+    let (id, message_id) = path.into_inner();
+    let m = service::triage::referral_message_get(&g, &actor, &id, &message_id).await?;
+    Ok(web::Json(m.into()))
 }
 
 /// Post to a referral's thread
@@ -440,7 +474,8 @@ pub async fn referral_message_list(
     params(("referral_id" = String, Path, description = "Referral id.")),
     request_body(content = StaffMessageCreate, content_type = "application/json"),
     responses(
-        (status = 201, description = "Posted.", body = StaffMessageView),
+        (status = 201, description = "Posted.", body = StaffMessageView,
+            headers(("Location" = String, description = "The message: `/v1/referrals/{referral_id}/messages/{message_id}`."))),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
@@ -461,7 +496,10 @@ pub async fn referral_message_create(
 ) -> Result<HttpResponse, Error> {
     let (text, visibility) = body.0;
     let m = service::triage::referral_message_create(&g, &actor, &path, text, visibility).await?;
-    Ok(HttpResponse::Created().json(StaffMessageView::from(m)))
+    let location = format!("/v1/referrals/{}/messages/{}", m.referral_id, m.id);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(StaffMessageView::from(m)))
 }
 
 /// Read a referral's audit trail
@@ -470,9 +508,10 @@ pub async fn referral_message_create(
 #[utoipa::path(
     operation_id = "referral_event_list",
     tag = "referrals",
-    params(("referral_id" = String, Path, description = "Referral id.")),
+    params(("referral_id" = String, Path, description = "Referral id."), PageQuery),
     responses(
         (status = 200, description = "The events.", body = EventList),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
@@ -485,21 +524,13 @@ pub async fn referral_event_list(
     g: web::Data<Guichet>,
     actor: Actor,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<web::Json<EventList>, Error> {
-    let events = service::triage::referral_events(&g, &actor, &path).await?;
+    let (limit, after) = query.resolve()?;
+    let page = service::triage::referral_events(&g, &actor, &path, after, limit).await?;
     Ok(web::Json(EventList {
-        items: events
-            .into_iter()
-            .map(|e| EventView {
-                id: e.id,
-                actor_kind: e.actor_kind,
-                actor_id: e.actor_id,
-                action: e.action,
-                from: e.from_value,
-                to: e.to_value,
-                at: utc(e.created_at),
-            })
-            .collect(),
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page.items.into_iter().map(Into::into).collect(),
     }))
 }
 

@@ -84,6 +84,38 @@ pub async fn user_create(
         .json(UserView::from(user)))
 }
 
+/// Read an account
+///
+/// One account of the institution (where the `Location` of a created account points).
+/// Institution admins and operators.
+#[utoipa::path(
+    operation_id = "user_get",
+    tag = "users",
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        ("user_id" = String, Path, description = "Account id.")
+    ),
+    responses(
+        (status = 200, description = "The account.", body = UserView),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/users/{user_id}")]
+pub async fn user_get(
+    g: web::Data<Guichet>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<UserView>, Error> {
+    let (institution_id, user_id) = path.into_inner();
+    let user = service::users::user_get(&g, &actor, &institution_id, &user_id).await?;
+    Ok(web::Json(user.into()))
+}
+
 /// Update an account
 ///
 /// Changes the role or disables the account (its sessions end at once). Nobody may disable

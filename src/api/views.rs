@@ -646,9 +646,11 @@ impl From<crate::domain::inquiry::Message> for StaffMessageView {
 
 /// A referral's thread.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}]}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct MessageList {
     pub items: Vec<StaffMessageView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// First-response SLA of a referral.
@@ -772,9 +774,25 @@ pub struct EventView {
 
 /// A referral's audit trail, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "actor_kind": "system", "actor_id": null, "action": "referral_routed", "from": null, "to": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "at": "2026-11-28T09:30:00Z"}, {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "actor_kind": "user", "actor_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "action": "status_changed", "from": "new", "to": "acknowledged", "at": "2026-11-28T09:30:00Z"}]}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "actor_kind": "system", "actor_id": null, "action": "referral_routed", "from": null, "to": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "at": "2026-11-28T09:30:00Z"}, {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "actor_kind": "user", "actor_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "action": "status_changed", "from": "new", "to": "acknowledged", "at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct EventList {
     pub items: Vec<EventView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::db::triage::EventRow> for EventView {
+    fn from(e: crate::db::triage::EventRow) -> Self {
+        EventView {
+            id: e.id,
+            actor_kind: e.actor_kind,
+            actor_id: e.actor_id,
+            action: e.action,
+            from: e.from_value,
+            to: e.to_value,
+            at: utc(e.created_at),
+        }
+    }
 }
 
 /// Responsiveness figures over a period.

@@ -371,39 +371,86 @@ pub fn messages_of(
     }
     let rows: Vec<MessageRow> = query
         .order((messages::created_at, messages::id))
-        .select((
-            messages::id,
-            messages::referral_id,
-            messages::author,
-            messages::author_user_id,
-            messages::visibility,
-            messages::body,
-            messages::created_at,
-        ))
+        .select(MESSAGE_COLUMNS)
         .load(conn)?;
-    rows.into_iter()
-        .map(
-            |(id, referral_id, author, author_user_id, visibility, body, created_at)| {
-                Ok(Message {
-                    id,
-                    referral_id,
-                    author: if author == "submitter" {
-                        Author::Submitter
-                    } else {
-                        Author::Staff
-                    },
-                    author_user_id,
-                    visibility: if visibility == "external" {
-                        Visibility::External
-                    } else {
-                        Visibility::Internal
-                    },
-                    body,
-                    created_at,
-                })
-            },
-        )
-        .collect()
+    Ok(rows.into_iter().map(message_of_row).collect())
+}
+
+/// One page of a referral's thread in id order (UUIDv7: creation order): the messages after
+/// `after`, at most `limit`.
+pub fn messages_page(
+    conn: &mut DbConn,
+    referral_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Message>, Error> {
+    let mut query = messages::table
+        .filter(messages::referral_id.eq(referral_id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(messages::id.gt(after.to_owned()));
+    }
+    let rows: Vec<MessageRow> = query
+        .order(messages::id)
+        .limit(limit)
+        .select(MESSAGE_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(message_of_row).collect())
+}
+
+/// One message of a referral's thread.
+pub fn message_get(
+    conn: &mut DbConn,
+    referral_id: &str,
+    message_id: &str,
+) -> Result<Option<Message>, Error> {
+    let row: Option<MessageRow> = messages::table
+        .filter(messages::referral_id.eq(referral_id))
+        .filter(messages::id.eq(message_id))
+        .select(MESSAGE_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(message_of_row))
+}
+
+const MESSAGE_COLUMNS: (
+    messages::id,
+    messages::referral_id,
+    messages::author,
+    messages::author_user_id,
+    messages::visibility,
+    messages::body,
+    messages::created_at,
+) = (
+    messages::id,
+    messages::referral_id,
+    messages::author,
+    messages::author_user_id,
+    messages::visibility,
+    messages::body,
+    messages::created_at,
+);
+
+fn message_of_row(
+    (id, referral_id, author, author_user_id, visibility, body, created_at): MessageRow,
+) -> Message {
+    Message {
+        id,
+        referral_id,
+        author: if author == "submitter" {
+            Author::Submitter
+        } else {
+            Author::Staff
+        },
+        author_user_id,
+        visibility: if visibility == "external" {
+            Visibility::External
+        } else {
+            Visibility::Internal
+        },
+        body,
+        created_at,
+    }
 }
 
 /// One audit record. Events are only ever inserted.

@@ -241,10 +241,22 @@ pub struct EventRow {
 }
 
 /// The events of one referral, oldest first.
-pub fn referral_events(conn: &mut DbConn, referral_id: &str) -> Result<Vec<EventRow>, Error> {
-    Ok(events::table
+/// One page of a referral's audit trail in id order (UUIDv7: creation order).
+pub fn referral_events(
+    conn: &mut DbConn,
+    referral_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRow>, Error> {
+    let mut query = events::table
         .filter(events::referral_id.eq(referral_id))
-        .order((events::created_at, events::id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(events::id.gt(after.to_owned()));
+    }
+    Ok(query
+        .order(events::id)
+        .limit(limit)
         .select((
             events::id,
             events::actor_kind,

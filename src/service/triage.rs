@@ -501,17 +501,39 @@ pub async fn referral_assign(
     .await
 }
 
-/// `GET /v1/referrals/{id}/messages`: the whole thread, internal notes included.
+/// `GET /v1/referrals/{id}/messages`: the thread, internal notes included, a page at a time.
 pub async fn referral_messages(
     g: &Guichet,
     actor: &Actor,
     id: &str,
-) -> Result<Vec<Message>, Error> {
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<Message>, Error> {
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.run(move |conn| {
         let r = visible_referral(conn, &actor, &id)?;
-        store::messages_of(conn, std::slice::from_ref(&r.id), false)
+        let rows = store::messages_page(conn, &r.id, after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |m| m.id.clone()))
+    })
+    .await
+}
+
+/// `GET /v1/referrals/{id}/messages/{message_id}`.
+pub async fn referral_message_get(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    message_id: &str,
+) -> Result<Message, Error> {
+    known_uuid(id, "referral")?;
+    known_uuid(message_id, "message")?;
+    let (actor, id, message_id) = (actor.clone(), id.to_owned(), message_id.to_owned());
+    g.db.run(move |conn| {
+        let r = visible_referral(conn, &actor, &id)?;
+        store::message_get(conn, &r.id, &message_id)?.ok_or(Error::NotFound {
+            resource: "message",
+        })
     })
     .await
 }
@@ -545,12 +567,19 @@ pub async fn referral_message_create(
 }
 
 /// `GET /v1/referrals/{id}/events`.
-pub async fn referral_events(g: &Guichet, actor: &Actor, id: &str) -> Result<Vec<EventRow>, Error> {
+pub async fn referral_events(
+    g: &Guichet,
+    actor: &Actor,
+    id: &str,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<EventRow>, Error> {
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.run(move |conn| {
         let r = visible_referral(conn, &actor, &id)?;
-        queue::referral_events(conn, &r.id)
+        let rows = queue::referral_events(conn, &r.id, after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |e| e.id.clone()))
     })
     .await
 }

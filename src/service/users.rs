@@ -152,6 +152,24 @@ pub async fn user_create(
 
 /// Changes the role or the disabled flag of an account of `institution_id`. Disabling ends its
 /// sessions at once. Nobody may disable or demote themselves (no accidental lock-out).
+/// `GET /v1/institutions/{institution_id}/users/{user_id}`: one account of the institution.
+pub async fn user_get(
+    g: &Guichet,
+    actor: &Actor,
+    institution_id: &str,
+    user_id: &str,
+) -> Result<User, Error> {
+    institution_access(actor, institution_id, InstitutionAction::Administer, "user")?;
+    known_uuid(user_id, "user")?;
+    let (institution_id, user_id) = (institution_id.to_owned(), user_id.to_owned());
+    g.db.run(move |conn| {
+        accounts::user_get(conn, &user_id)?
+            .filter(|u| u.institution_id.as_deref() == Some(institution_id.as_str()))
+            .ok_or(Error::NotFound { resource: "user" })
+    })
+    .await
+}
+
 pub async fn user_update(
     g: &Guichet,
     actor: &Actor,

@@ -7,6 +7,7 @@ mod accounts;
 mod cli;
 mod contract;
 mod errors;
+mod http;
 mod inquiries;
 mod institutions;
 mod resilience;

@@ -226,6 +226,14 @@ impl TestApp {
     }
 
     pub async fn with_options(limits: Limits, pool: PoolOptions) -> Self {
+        Self::build(limits, pool, HttpOptions::default()).await
+    }
+
+    pub async fn with_http(http: HttpOptions) -> Self {
+        Self::build(Limits::default(), PoolOptions::with_size(4), http).await
+    }
+
+    async fn build(limits: Limits, pool: PoolOptions, http: HttpOptions) -> Self {
         let db = TestDb::new();
         let database = startup::open_database_with(&db.url, pool)
             .await
@@ -233,7 +241,7 @@ impl TestApp {
         let g = startup::build_guichet(database, Some(JWT_SECRET), 900, limits)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let service = test::init_service(api::app(g.clone(), HttpOptions::default())).await;
+        let service = test::init_service(api::app(g.clone(), http)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp { g, service, db }
     }

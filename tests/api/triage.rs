@@ -843,6 +843,7 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("contact_update", 401, 401, 404, 403),
     ("user_list", 401, 401, 404, 403),
     ("user_create", 401, 401, 404, 403),
+    ("user_get", 401, 401, 404, 403),
     ("user_update", 401, 401, 404, 403),
     ("routing_profile_get", 401, 401, 404, 403),
     ("routing_profile_replace", 401, 401, 404, 403),
@@ -856,6 +857,7 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("referral_assign", 401, 401, 404, 0),
     ("referral_message_list", 401, 401, 404, 200),
     ("referral_message_create", 401, 401, 404, 0),
+    ("referral_message_get", 401, 401, 404, 200),
     ("referral_event_list", 401, 401, 404, 200),
 ];
 
@@ -879,6 +881,16 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
     let user_id = app.user("u@curie.fr", Role::Triager, Some("curie")).await;
     let s = submit(&app, &["curie"], "Matrix").await;
     let referral = s.referrals["curie"].clone();
+    let message = app
+        .post(&format!("/v1/referrals/{referral}/messages"))
+        .token(&own)
+        .json(json!({"body": "A note.", "visibility": "internal"}))
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let matrix: BTreeMap<&str, (u16, u16, u16, u16)> = MATRIX
         .iter()
@@ -897,6 +909,7 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
                 .replace("{contact_id}", &contact)
                 .replace("{user_id}", &user_id)
                 .replace("{referral_id}", &referral)
+                .replace("{message_id}", &message)
                 .replace("{inquiry_id}", &s.id);
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let callers: [(Option<&str>, Option<&str>, u16); 4] = [
