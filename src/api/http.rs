@@ -156,6 +156,7 @@ pub async fn hygiene(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
