@@ -119,6 +119,13 @@ pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
         code: "malformed_json",
         detail: format!("The body is not valid JSON: {e}."),
     })?;
+    // serde_json keeps the last of two equal keys; a client sending both meant something else.
+    if let Err(e) = serde_json::from_slice::<NoDuplicateKeys>(body) {
+        return Err(Error::BadRequest {
+            code: "duplicate_key",
+            detail: format!("The body has a key twice: {e}."),
+        });
+    }
     if !value.is_object() {
         return Err(Error::validation_one(
             "",
@@ -142,6 +149,59 @@ pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
             }
         },
         None => Err(Error::Validation(errors)),
+    }
+}
+
+/// Walks a JSON document and fails on the first object that has a key twice.
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        use serde::de::Error as _;
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<NoDuplicateKeys>()?;
+            if !keys.insert(key.clone()) {
+                return Err(A::Error::custom(format!(
+                    "`{}` appears more than once in an object",
+                    key.chars().take(64).collect::<String>()
+                )));
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -398,20 +458,18 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, Error> {
     }
 }
 
-/// The `If-Match` header: `*`, or a version (`"3"`, `W/"3"` or `3`); an unreadable value
-/// matches nothing.
+/// The `If-Match` header: `*`, or a version (`"3"` or `3`). If-Match compares strongly
+/// (RFC 9110 §13.1.1), so a weak tag (`W/"3"`) or an unreadable value matches nothing (412).
 pub fn if_match(req: &HttpRequest) -> Option<service::IfMatch> {
     req.headers().get(header::IF_MATCH).map(|v| {
         let text = v.to_str().unwrap_or_default().trim();
         if text == "*" {
             return service::IfMatch::Any;
         }
-        service::IfMatch::Version(
-            text.trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .unwrap_or(-1),
-        )
+        if text.starts_with("W/") {
+            return service::IfMatch::Version(-1);
+        }
+        service::IfMatch::Version(text.trim_matches('"').parse::<i64>().unwrap_or(-1))
     })
 }
 
@@ -505,6 +563,29 @@ mod tests {
                 ("/kind".into(), "required".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_key_given_twice_at_any_depth_is_a_bad_request() {
+        for body in [
+            r#"{"name": "a", "name": "b"}"#,
+            r#"{"name": "a", "areas": [{"x": 1, "x": 2}]}"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_and_validate::<Probe>(body.as_bytes()),
+                    Err(Error::BadRequest {
+                        code: "duplicate_key",
+                        ..
+                    })
+                ),
+                "{body}"
+            );
+        }
+        assert!(!matches!(
+            parse_and_validate::<Probe>(br#"{"name": "a", "kind": "licensing"}"#),
+            Err(Error::BadRequest { .. })
+        ));
     }
 
     #[test]

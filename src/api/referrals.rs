@@ -79,11 +79,17 @@ fn bad(code: &'static str, detail: &str) -> Error {
     }
 }
 
-fn encode_queue_cursor(c: &QueueCursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}", c.due.and_utc().timestamp_micros(), c.id))
+/// A cursor names the position *and* the filters that made it (a short digest of them), so
+/// that a cursor replayed with other filters is refused instead of skipping or repeating rows.
+fn encode_queue_cursor(c: &QueueCursor, filters: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}|{}|{filters}",
+        c.due.and_utc().timestamp_micros(),
+        c.id
+    ))
 }
 
-fn decode_queue_cursor(s: &str) -> Result<QueueCursor, Error> {
+fn decode_queue_cursor(s: &str, filters: &str) -> Result<QueueCursor, Error> {
     let invalid = || {
         bad(
             "invalid_cursor",
@@ -95,7 +101,17 @@ fn decode_queue_cursor(s: &str) -> Result<QueueCursor, Error> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(invalid)?;
-    let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
+    let mut parts = text.splitn(3, '|');
+    let (micros, id, made_by) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(m), Some(i), Some(f)) => (m, i, f),
+        _ => return Err(invalid()),
+    };
+    if made_by != filters {
+        return Err(bad(
+            "cursor_filters_changed",
+            "`cursor` was made by a list with other filters or order: start again without it.",
+        ));
+    }
     let due = micros
         .parse::<i64>()
         .ok()
@@ -110,6 +126,26 @@ fn decode_queue_cursor(s: &str) -> Result<QueueCursor, Error> {
 }
 
 impl QueueQuery {
+    /// A digest of every parameter but `limit` and `cursor`.
+    fn filters_digest(&self) -> String {
+        use sha2::Digest;
+        let canonical = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.status,
+            self.inquiry_type,
+            self.therapeutic_area,
+            self.modality,
+            self.assigned,
+            self.overdue,
+            self.q,
+            self.created_after,
+            self.created_before,
+            self.sort.map(|s| matches!(s, QueueSortParam::Newest)),
+            self.institution,
+        );
+        URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest(canonical.as_bytes())[..9])
+    }
+
     fn resolve(&self) -> Result<QueueRequest, Error> {
         let limit = crate::api::extract::page_limit(self.limit)?;
         let mut statuses = Vec::new();
@@ -158,7 +194,7 @@ impl QueueQuery {
                 after: self
                     .cursor
                     .as_deref()
-                    .map(decode_queue_cursor)
+                    .map(|c| decode_queue_cursor(c, &self.filters_digest()))
                     .transpose()?,
             },
             assigned,
@@ -196,7 +232,10 @@ pub async fn referral_list(
         service::triage::referral_list(&g, &actor, query.institution.clone(), request).await?;
     let now = chrono::Utc::now().naive_utc();
     Ok(web::Json(ReferralPage {
-        next_cursor: page.next_after.as_ref().map(encode_queue_cursor),
+        next_cursor: page
+            .next_after
+            .as_ref()
+            .map(|c| encode_queue_cursor(c, &query.filters_digest())),
         items: page
             .items
             .into_iter()

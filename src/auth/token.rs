@@ -97,7 +97,11 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| Error::invalid_token())?;
-        if data.claims.typ != ACCESS {
+        // A token signed with the right key but living longer than this deployment issues
+        // (exp decades ahead) was not made here: refuse it.
+        if data.claims.typ != ACCESS
+            || data.claims.exp.saturating_sub(data.claims.iat) > self.ttl_seconds as i64
+        {
             return Err(Error::invalid_token());
         }
         Ok(data.claims)
@@ -174,6 +178,16 @@ mod tests {
         let mut c = claims(now);
         c["exp"] = "tomorrow".into();
         cases.push(("exp of the wrong type", sign(&c, Algorithm::HS256, SECRET)));
+        let mut c = claims(now);
+        c["exp"] = (now + 40 * 365 * 24 * 3600).into();
+        cases.push(("exp decades ahead", sign(&c, Algorithm::HS256, SECRET)));
+        let mut c = claims(now);
+        c["iat"] = (now - 3600).into();
+        c["exp"] = (now + 60).into();
+        cases.push((
+            "lifetime over the configured one",
+            sign(&c, Algorithm::HS256, SECRET),
+        ));
         let mut c = claims(now);
         c["typ"] = "refresh".into();
         cases.push(("refresh type", sign(&c, Algorithm::HS256, SECRET)));

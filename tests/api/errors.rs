@@ -317,3 +317,18 @@ async fn out_of_range_times_and_control_characters_in_queries_are_400_on_both_ba
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
 }
+
+#[actix_web::test]
+async fn a_key_given_twice_in_a_body_is_refused() {
+    let app = TestApp::new().await;
+    let res = app
+        .post("/v1/auth/token")
+        .raw(
+            r#"{"email": "a@curie.fr", "password": "x", "password": "y"}"#,
+            Some("application/json"),
+        )
+        .send()
+        .await;
+    res.assert_problem(400, "duplicate_key");
+    assert!(res.body["detail"].as_str().unwrap().contains("`password`"));
+}

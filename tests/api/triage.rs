@@ -334,6 +334,44 @@ async fn paging_neither_skips_nor_repeats_while_referrals_arrive() {
 }
 
 #[actix_web::test]
+async fn a_cursor_is_refused_with_other_filters_than_those_that_made_it() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    for i in 0..3 {
+        submit(&app, &["curie"], &format!("Inquiry {i}")).await;
+    }
+    let page = app
+        .get("/v1/referrals?limit=1&sort=newest&status=new")
+        .token(&curie)
+        .send()
+        .await;
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let same = app
+        .get(&format!(
+            "/v1/referrals?limit=2&sort=newest&status=new&cursor={cursor}"
+        ))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(
+        same.status, 200,
+        "a new limit keeps the cursor: {}",
+        same.body
+    );
+    for other in [
+        "sort=due&status=new",
+        "sort=newest",
+        "sort=newest&status=new&q=x",
+    ] {
+        app.get(&format!("/v1/referrals?limit=1&{other}&cursor={cursor}"))
+            .token(&curie)
+            .send()
+            .await
+            .assert_problem(400, "cursor_filters_changed");
+    }
+}
+
+#[actix_web::test]
 async fn a_referral_shows_its_inquiry_routing_and_only_the_names_of_other_institutions() {
     let app = TestApp::new().await;
     let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
@@ -419,7 +457,11 @@ async fn the_lifecycle_is_enforced_with_if_match() {
     transition(&app, &curie, id, "\"1\"", json!({"to": "in_review"}))
         .await
         .assert_problem(412, "stale_version");
-    let ok = transition(&app, &curie, id, "W/\"2\"", json!({"to": "in_review"})).await;
+    // If-Match compares strongly: a weak tag never matches.
+    transition(&app, &curie, id, "W/\"2\"", json!({"to": "in_review"}))
+        .await
+        .assert_problem(412, "stale_version");
+    let ok = transition(&app, &curie, id, "\"2\"", json!({"to": "in_review"})).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let res = transition(&app, &curie, id, "\"3\"", json!({"to": "declined"})).await;
     assert_eq!(
