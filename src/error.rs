@@ -49,6 +49,8 @@ pub enum Error {
     PreconditionFailed,
     /// 428: `If-Match` is required and missing.
     PreconditionRequired,
+    /// 408: the request body did not arrive within the deadline.
+    RequestTimeout { seconds: u64 },
     /// 413: body over the limit.
     PayloadTooLarge { limit: usize },
     /// 415: body is not JSON.
@@ -109,6 +111,7 @@ impl fmt::Display for Error {
             Error::PreconditionFailed => f.write_str("precondition failed"),
             Error::PreconditionRequired => f.write_str("precondition required"),
             Error::PayloadTooLarge { limit } => write!(f, "payload over {limit} bytes"),
+            Error::RequestTimeout { seconds } => write!(f, "body not received within {seconds}s"),
             Error::UnsupportedMediaType => f.write_str("unsupported media type"),
             Error::Validation(errors) => write!(f, "{} invalid field(s)", errors.len()),
             Error::TooManyRequests { retry_after } => {

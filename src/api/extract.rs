@@ -21,6 +21,10 @@ use crate::service::{self, Guichet};
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// How long a client may take to send a whole body (64 KiB at 6.5 KiB/s): a slow body holds a
+/// worker's connection and is cut (408).
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A request body type: deserialized from JSON, then validated into `Output`.
 pub trait Input: DeserializeOwned {
     type Output;
@@ -99,18 +103,25 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
     if declared.is_some_and(|n| n > BODY_LIMIT) {
         return Err(too_large);
     }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Error::BadRequest {
-            code: "unreadable_body",
-            detail: format!("The request body could not be read: {e}"),
-        })?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(too_large);
+    let read = async {
+        let mut body = Vec::with_capacity(declared.unwrap_or(0));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| Error::BadRequest {
+                code: "unreadable_body",
+                detail: format!("The request body could not be read: {e}"),
+            })?;
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    tokio::time::timeout(BODY_DEADLINE, read)
+        .await
+        .unwrap_or(Err(Error::RequestTimeout {
+            seconds: BODY_DEADLINE.as_secs(),
+        }))
 }
 
 /// Parses, deserializes (collecting every type error) and validates a body.
@@ -563,6 +574,21 @@ mod tests {
                 ("/kind".into(), "required".into())
             ]
         );
+    }
+
+    #[actix_web::test]
+    async fn a_body_that_never_ends_is_cut_at_the_deadline() {
+        tokio::time::pause();
+        let (_sender, stream) = actix_http::h1::Payload::create(false);
+        let mut payload = Payload::from(stream);
+        let req = actix_web::test::TestRequest::post().to_http_request();
+        let started = tokio::time::Instant::now();
+        let outcome = read_body(&req, &mut payload).await;
+        assert!(matches!(
+            outcome,
+            Err(Error::RequestTimeout { seconds: 10 })
+        ));
+        assert_eq!(started.elapsed().as_secs(), 10);
     }
 
     #[test]

@@ -87,6 +87,7 @@ impl ResponseError for Error {
             Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Error::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -121,6 +122,11 @@ impl ResponseError for Error {
                 status,
                 "payload_too_large",
                 format!("The request body is larger than {limit} bytes."),
+            ),
+            Error::RequestTimeout { seconds } => Problem::new(
+                status,
+                "body_timeout",
+                format!("The request body did not arrive within {seconds} seconds."),
             ),
             Error::UnsupportedMediaType => Problem::new(
                 status,
