@@ -123,6 +123,10 @@ pub struct ServeArgs {
     /// the served OpenAPI `servers`, and used in links.
     #[arg(long, env = "GUICHET_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// A secret that `GET /metrics` then requires as `Authorization: Bearer <token>` (at least
+    /// 16 characters). Without it the metrics are open: keep them off the public network.
+    #[arg(long, env = "GUICHET_METRICS_TOKEN", hide_env_values = true, value_parser = parse_metrics_token)]
+    pub metrics_token: Option<String>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "GUICHET_WORKERS")]
     pub workers: Option<usize>,
@@ -171,6 +175,13 @@ pub enum UsersCommand {
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse::<Role>()
         .map_err(|_| "expected triager, institution_admin or operator".to_owned())
+}
+
+fn parse_metrics_token(s: &str) -> Result<String, String> {
+    if s.len() < 16 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be at least 16 visible ASCII characters".into());
+    }
+    Ok(s.to_owned())
 }
 
 fn parse_cors(s: &str) -> Result<crate::api::http::CorsPolicy, String> {

@@ -86,6 +86,7 @@ pub async fn build_guichet(
         passwords,
         limits,
         tracking_key: Arc::new(tracking_key),
+        metrics: Arc::default(),
     })
 }
 
@@ -125,6 +126,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         trust_forwarded_for: args.trust_forwarded_for,
         cors: Arc::new(args.cors_allowed_origins.clone()),
         public_url: args.public_url.clone(),
+        metrics_token: args.metrics_token.clone(),
     };
     let housekeeping = g.clone();
     let mut server = HttpServer::new(move || api::app(g.clone(), options.clone()))

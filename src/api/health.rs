@@ -23,6 +23,47 @@ pub struct OpenApiDocument {
     paths: serde_json::Value,
 }
 
+/// The Prometheus text exposition format (version 0.0.4).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, example = "# TYPE guichet_login_failures_total counter\nguichet_login_failures_total 3\n")]
+#[allow(dead_code)]
+pub struct MetricsText(String);
+
+/// The `--metrics-token`, if any.
+pub struct MetricsToken(pub Option<String>);
+
+/// Metrics
+///
+/// Prometheus text format: requests by method, route template and status, their durations, the
+/// database pool, failed logins and throttled calls. When the server was started with
+/// `--metrics-token`, it wants that token as a bearer; without one, the metrics are open (and
+/// the token is then ignored).
+#[utoipa::path(
+    operation_id = "metrics_get",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = MetricsText),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+    ),
+    security(("metrics_token" = []))
+)]
+#[get("/metrics")]
+pub async fn metrics_get(
+    g: web::Data<Guichet>,
+    token: web::Data<MetricsToken>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let text = crate::service::metrics_scrape(&g, token.0.as_deref(), presented)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
+}
+
 /// Liveness
 ///
 /// The process is up. Does not touch the database.

@@ -69,6 +69,17 @@ impl utoipa::Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The `--metrics-token` of the deployment, when it sets one.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "tracking_token",
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
                 utoipa::openapi::security::ApiKeyValue::with_description(
@@ -83,6 +94,7 @@ impl utoipa::Modify for SecuritySchemes {
 /// Every documented route. Registering a handler here is what puts it in the contract.
 fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::health_live)
+        .service(health::metrics_get)
         .service(health::health_ready)
         .service(health::openapi_get)
         .service(
@@ -204,6 +216,8 @@ pub struct HttpOptions {
     pub cors: std::sync::Arc<http::CorsPolicy>,
     /// Where clients reach this service (`--public-url`): first in the served `servers`.
     pub public_url: Option<String>,
+    /// When set, `GET /metrics` wants `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 /// The application: used by `serve` and, unchanged, by the integration tests.
@@ -240,6 +254,9 @@ pub fn app(
             options.trust_forwarded_for,
         )))
         .app_data(web::Data::new(options.cors.clone()))
+        .app_data(web::Data::new(health::MetricsToken(
+            options.metrics_token.clone(),
+        )))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .into_utoipa_app()

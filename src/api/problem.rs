@@ -206,6 +206,9 @@ pub async fn request_context(
     // The request is not cloned before routing (actix needs it unshared), so failures that
     // carry no request are answered through `InternalError::from_response`.
     let control_in_query = has_control_characters(req.query_string());
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::service::Guichet>>()
+        .map(|g| g.metrics.clone());
     let outcome: Result<ServiceResponse<BoxBody>, HttpResponse> = REQUEST_ID
         .scope(request_id.clone(), async move {
             if control_in_query {
@@ -229,8 +232,10 @@ pub async fn request_context(
         .await;
     let request_id_value = HeaderValue::from_str(&request_id).ok();
     let header_name = header::HeaderName::from_static(REQUEST_ID_HEADER);
+    let mut route: Option<String> = None;
     let (status, result) = match outcome {
         Ok(mut res) => {
+            route = res.request().match_pattern();
             if let Some(v) = request_id_value {
                 res.headers_mut().insert(header_name, v);
             }
@@ -246,6 +251,14 @@ pub async fn request_context(
             (status, Err(err.into()))
         }
     };
+    if let Some(g) = metrics {
+        g.observe_request(
+            method.as_str(),
+            route.as_deref(),
+            status,
+            started.elapsed().as_secs_f64(),
+        );
+    }
     tracing::info!(
         request.id = %request_id,
         http.method = %method,

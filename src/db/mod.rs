@@ -241,6 +241,16 @@ impl Db {
         &self.url
     }
 
+    /// Open and idle connections now, for `GET /metrics`.
+    pub fn pool_state(&self) -> crate::metrics::PoolState {
+        let state = self.pool.state();
+        crate::metrics::PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.pool.max_size(),
+        }
+    }
+
     /// Runs `f` with a pooled connection on the blocking pool.
     pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
     where

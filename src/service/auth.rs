@@ -95,6 +95,9 @@ pub async fn auth_login(
         .await?
         .map_err(|(retry_after, quotas)| {
             for q in quotas {
+                if q.remaining == 0 {
+                    g.metrics.throttled(q.policy);
+                }
                 client.report(q);
             }
             Error::TooManyRequests { retry_after }
@@ -107,7 +110,10 @@ pub async fn auth_login(
     let password_ok = g.passwords.verify(password, stored_hash).await?;
     let user = match account {
         Some(user) if password_ok && !user.disabled => user,
-        _ => return Err(invalid_credentials()),
+        _ => {
+            g.metrics.login_failed();
+            return Err(invalid_credentials());
+        }
     };
 
     let ttl = g.limits.refresh_token_ttl_seconds as i64;

@@ -184,6 +184,7 @@ pub async fn inquiry_submit(
         .await?;
     client.report(Quota::of("submissions", per_minute, 60, &attempt));
     if let Some(retry_after) = attempt.retry_after {
+        g.metrics.throttled("submissions");
         return Err(Error::TooManyRequests { retry_after });
     }
 
@@ -430,11 +431,7 @@ fn load_detail(conn: &mut DbConn, inquiry: Inquiry) -> Result<InquiryDetail, Err
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    crate::auth::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Finds the inquiry a tracking token opens. A wrong token, a missing one and a missing
@@ -495,6 +492,12 @@ fn open_with_token(
 
 const TRACKING_WINDOW_SECONDS: u64 = 600;
 
+fn count_throttle(g: &Guichet, e: &Error) {
+    if matches!(e, Error::TooManyRequests { .. }) {
+        g.metrics.throttled("tracking");
+    }
+}
+
 /// `GET /v1/inquiries/{id}` with `X-Tracking-Token`.
 pub async fn inquiry_track(
     g: &Guichet,
@@ -508,6 +511,7 @@ pub async fn inquiry_track(
         load_detail(conn, inquiry)
     })
     .await
+    .inspect_err(|e| count_throttle(g, e))
 }
 
 /// `POST /v1/inquiries/{id}/referrals/{referral_id}/messages`: the submitter answers one
@@ -530,7 +534,8 @@ pub async fn submitter_message(
     let inquiry = {
         let (id, client) = (id.clone(), client.clone());
         g.db.run(move |conn| open_with_token(conn, &limits, &id, token.as_deref(), &client))
-            .await?
+            .await
+            .inspect_err(|e| count_throttle(g, e))?
     };
     g.db.transaction(move |conn| {
         let now = db::now();
@@ -606,7 +611,8 @@ pub async fn inquiry_withdraw(
     let inquiry = {
         let id = id.clone();
         g.db.run(move |conn| open_with_token(conn, &limits, &id, token.as_deref(), &client))
-            .await?
+            .await
+            .inspect_err(|e| count_throttle(g, e))?
     };
     g.db.transaction(move |conn| {
         let now = db::now();

@@ -106,6 +106,8 @@ pub struct Guichet {
     pub limits: Limits,
     /// Derives tracking tokens of idempotent submissions (see `service::inquiries`).
     pub tracking_key: Arc<[u8; 32]>,
+    /// Counters for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// A page of a list: the items and where the next page starts (by default the last id).
@@ -153,6 +155,22 @@ pub fn known_slug(id: &str, resource: &'static str) -> Result<(), crate::error::
     } else {
         Err(crate::error::Error::NotFound { resource })
     }
+}
+
+/// `GET /metrics`: the exposition text, if the caller presents the configured token (when
+/// one is configured).
+pub fn metrics_scrape(
+    g: &Guichet,
+    expected: Option<&str>,
+    presented: Option<&str>,
+) -> Result<String, crate::error::Error> {
+    if let Some(expected) = expected
+        && !presented
+            .is_some_and(|p| crate::auth::constant_time_eq(p.as_bytes(), expected.as_bytes()))
+    {
+        return Err(crate::error::Error::invalid_token());
+    }
+    Ok(g.metrics.render(g.db.pool_state()))
 }
 
 /// Readiness: one round trip to the database; 503 when it cannot be reached.

@@ -296,3 +296,79 @@ async fn threads_and_audit_trails_are_paginated() {
             .assert_problem(400, code);
     }
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_template_never_by_raw_path() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let submitted = app.post("/v1/inquiries").json(inquiry()).send().await;
+    let referral = submitted.body["referrals"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get(&format!("/v1/referrals/{referral}"))
+        .token(&curie)
+        .send()
+        .await;
+    for i in 0..5 {
+        app.get(&format!("/wp-admin/{i}.php")).send().await;
+    }
+    app.try_login("t@curie.fr", "wrong password").await;
+    let res = app.get("/metrics").send().await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = String::from_utf8(res.raw).unwrap();
+    assert!(
+        text.contains(r#"guichet_http_requests_total{method="GET",route="/v1/referrals/{referral_id}",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/v1/inquiries",status="201"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"guichet_http_requests_total{method="GET",route="unmatched",status="404"} 5"#
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wp-admin") && !text.contains(&referral),
+        "{text}"
+    );
+    assert!(
+        text.contains("guichet_http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(text.contains("guichet_login_failures_total 1"), "{text}");
+    assert!(text.contains("guichet_db_pool_connections_idle "), "{text}");
+    assert!(text.contains("guichet_db_pool_connections_max 4"), "{text}");
+}
+
+#[actix_web::test]
+async fn metrics_can_be_kept_behind_a_token() {
+    let app = TestApp::with_http(HttpOptions {
+        metrics_token: Some("metrics-secret-0123456789".into()),
+        ..HttpOptions::default()
+    })
+    .await;
+    app.get("/metrics")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+    app.get("/metrics")
+        .token("metrics-secret-wrong-0000")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+    let ok = app
+        .get("/metrics")
+        .token("metrics-secret-0123456789")
+        .send()
+        .await;
+    assert_eq!(ok.status, 200);
+}

@@ -864,6 +864,7 @@ async fn figures_count_responses_decisions_and_reasons() {
 /// owning institution (for admin-only actions: 403).
 const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("health_live", 200, 200, 200, 200),
+    ("metrics_get", 200, 200, 200, 200),
     ("health_ready", 200, 200, 200, 200),
     ("openapi_get", 200, 200, 200, 200),
     ("institution_list", 200, 200, 200, 200),
