@@ -127,6 +127,11 @@ pub struct ServeArgs {
     /// 16 characters). Without it the metrics are open: keep them off the public network.
     #[arg(long, env = "GUICHET_METRICS_TOKEN", hide_env_values = true, value_parser = parse_metrics_token)]
     pub metrics_token: Option<String>,
+    /// Seconds between SIGTERM and closing the listener: readiness answers 503 and every
+    /// answer closes its connection meanwhile, so that load balancers and keep-alive clients
+    /// move away; then requests in flight finish (up to 30 s) and the process exits.
+    #[arg(long, env = "GUICHET_SHUTDOWN_DRAIN_SECONDS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_drain_seconds: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "GUICHET_WORKERS")]
     pub workers: Option<usize>,

@@ -59,6 +59,8 @@ pub enum Error {
     Validation(Vec<FieldError>),
     /// 429: slow down; `retry_after` in seconds.
     TooManyRequests { retry_after: u64 },
+    /// 503: the process is stopping; it finishes what it accepted.
+    ShuttingDown,
     /// 503: a dependency (the database) is unreachable. The string is for logs only.
     Unavailable(String),
     /// 500: a bug or an unexpected failure. The string is for logs only.
@@ -118,6 +120,7 @@ impl fmt::Display for Error {
                 write!(f, "too many requests, retry after {retry_after}s")
             }
             Error::Unavailable(cause) => write!(f, "unavailable: {cause}"),
+            Error::ShuttingDown => f.write_str("shutting down"),
             Error::Internal(cause) => write!(f, "internal error: {cause}"),
         }
     }

@@ -127,7 +127,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         cors: Arc::new(args.cors_allowed_origins.clone()),
         public_url: args.public_url.clone(),
         metrics_token: args.metrics_token.clone(),
+        draining: Arc::default(),
     };
+    let draining = options.draining.clone();
+    let drain_seconds = args.shutdown_drain_seconds;
     let housekeeping = g.clone();
     let mut server = HttpServer::new(move || api::app(g.clone(), options.clone()))
         .disable_signals()
@@ -160,7 +163,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!(
+            drain.seconds = drain_seconds,
+            "stopping: readiness is 503 and connections close while load balancers move away"
+        );
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_secs(drain_seconds)).await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;

@@ -81,7 +81,9 @@ pub async fn health_live() -> web::Json<HealthView> {
 
 /// Readiness
 ///
-/// The service can reach its database; 503 when it cannot.
+/// The service can reach its database and is not stopping; 503 when it cannot reach it
+/// (`database_unavailable`) or has been asked to stop (`shutting_down`: take it out of the
+/// load balancer).
 #[utoipa::path(
     operation_id = "health_ready",
     tag = "operations",
@@ -91,7 +93,13 @@ pub async fn health_live() -> web::Json<HealthView> {
     ),
 )]
 #[get("/health/ready")]
-pub async fn health_ready(g: web::Data<Guichet>) -> Result<web::Json<HealthView>, Error> {
+pub async fn health_ready(
+    g: web::Data<Guichet>,
+    req: actix_web::HttpRequest,
+) -> Result<web::Json<HealthView>, Error> {
+    if crate::api::http::Draining::now(&req) {
+        return Err(Error::ShuttingDown);
+    }
     crate::service::ready(&g).await?;
     Ok(web::Json(HealthView {
         status: "ok".into(),

@@ -12,6 +12,16 @@ use actix_web::web;
 
 use crate::api::problem::Problem;
 
+/// Whether the server is draining before it stops (see `HttpOptions::draining`).
+pub struct Draining(pub Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    pub fn now(req: &actix_web::HttpRequest) -> bool {
+        req.app_data::<web::Data<Draining>>()
+            .is_some_and(|d| d.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Which browser origins may call the API. Empty by default: no page of another origin may.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CorsPolicy {
@@ -134,6 +144,11 @@ pub async fn hygiene(
         next.call(req).await?.map_into_boxed_body()
     };
 
+    if Draining::now(res.request()) {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     let headers = res.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

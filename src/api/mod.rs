@@ -218,6 +218,10 @@ pub struct HttpOptions {
     pub public_url: Option<String>,
     /// When set, `GET /metrics` wants `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Set when the process was asked to stop: readiness answers 503 and every answer closes
+    /// its connection, so that load balancers and keep-alive clients move away before the
+    /// listener closes.
+    pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The application: used by `serve` and, unchanged, by the integration tests.
@@ -254,6 +258,7 @@ pub fn app(
             options.trust_forwarded_for,
         )))
         .app_data(web::Data::new(options.cors.clone()))
+        .app_data(web::Data::new(http::Draining(options.draining.clone())))
         .app_data(web::Data::new(health::MetricsToken(
             options.metrics_token.clone(),
         )))

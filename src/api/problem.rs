@@ -91,7 +91,7 @@ impl ResponseError for Error {
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,6 +146,11 @@ impl ResponseError for Error {
                 "too_many_requests",
                 "Too many requests: wait for the number of seconds in Retry-After.",
             ),
+            Error::ShuttingDown => Problem::new(
+                status,
+                "shutting_down",
+                "This instance is stopping: send new requests to another one.",
+            ),
             Error::Unavailable(cause) => {
                 tracing::error!(error = %cause, "dependency unavailable");
                 Problem::new(
@@ -168,7 +173,7 @@ impl ResponseError for Error {
             Error::Unauthorized { .. } => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Error::Unavailable(_) => {
+            Error::Unavailable(_) | Error::ShuttingDown => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}

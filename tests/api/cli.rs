@@ -207,3 +207,104 @@ fn the_openapi_subcommand_prints_the_checked_in_contract() {
             .unwrap();
     assert_eq!(out, checked_in);
 }
+
+/// One HTTP/1.1 exchange on an open connection: (status, lower-cased head).
+fn exchange(stream: &mut std::net::TcpStream, path: &str) -> (u16, String) {
+    use std::io::Read;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "the connection closed before an answer to {path}");
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = text[..end].to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                let status = head[9..12].parse().unwrap();
+                return (status, head);
+            }
+        }
+    }
+}
+
+/// SIGTERM: readiness turns 503 at once so load balancers move away, keep-alive connections
+/// are told to close, the listener stays open for the drain, then the process exits 0.
+#[test]
+fn sigterm_drains_before_it_stops() {
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let db = TestDb::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .args(["serve", "--database-url", &db.url, "--bind", &addr])
+        .args(["--shutdown-drain-seconds", "2", "--workers", "1"])
+        .env("GUICHET_JWT_SECRET", crate::support::JWT_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut kept = loop {
+        if let Ok(mut s) = TcpStream::connect(&addr)
+            && exchange(&mut s, "/health/ready").0 == 200
+        {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (status, head) = exchange(&mut kept, "/health/live");
+    assert_eq!(status, 200);
+    assert!(!head.contains("connection: close"), "{head}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let signalled = Instant::now();
+    // Readiness says 503 within moments, on a new connection: the listener is still open.
+    let ready = loop {
+        let mut s = TcpStream::connect(&addr).expect("the listener closed during the drain");
+        let (status, head) = exchange(&mut s, "/health/ready");
+        if status == 503 || signalled.elapsed() > Duration::from_secs(1) {
+            break (status, head);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(ready.0, 503, "{}", ready.1);
+    assert!(ready.1.contains("retry-after"), "{}", ready.1);
+    // The kept-alive connection gets its answer, and is told to close.
+    let (status, head) = exchange(&mut kept, "/health/live");
+    assert_eq!(status, 200);
+    assert!(head.contains("connection: close"), "{head}");
+
+    let exit = loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(20),
+            "did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "stopped before the drain ended"
+    );
+}
