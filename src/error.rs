@@ -72,8 +72,15 @@ impl Error {
         Error::Internal(cause.to_string())
     }
 
+    /// The cause on one line: libpq's messages span several.
     pub fn unavailable(cause: impl fmt::Display) -> Self {
-        Error::Unavailable(cause.to_string())
+        Error::Unavailable(
+            cause
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     pub fn validation_one(pointer: &str, code: &str, message: impl Into<String>) -> Self {
@@ -137,21 +144,29 @@ impl From<diesel::result::Error> for Error {
                 detail: "A record with the same unique value already exists.".into(),
             },
             D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Error::Unavailable(info.message().to_owned())
+                Error::unavailable(info.message())
+            }
+            // The server is ending this backend (restart, failover, pg_terminate_backend):
+            // admin_shutdown, crash_shutdown, cannot_connect_now.
+            D::DatabaseError(_, info)
+                if info.message().starts_with("terminating connection")
+                    || info.message().contains("the database system is") =>
+            {
+                Error::unavailable(info.message())
             }
             // SQLite: another process holds the write lock past the busy timeout.
             D::DatabaseError(_, info)
                 if info.message().contains("database is locked")
                     || info.message().contains("database table is locked") =>
             {
-                Error::Unavailable(info.message().to_owned())
+                Error::unavailable(info.message())
             }
             // The connection is gone (socket closed, server restarted) or was left unusable.
             D::BrokenTransactionManager => {
                 Error::Unavailable("the connection was left unusable".into())
             }
             D::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
-                Error::Unavailable(info.message().to_owned())
+                Error::unavailable(info.message())
             }
             D::NotFound => Error::Internal("row expected but not found".into()),
             other => Error::Internal(other.to_string()),

@@ -152,7 +152,8 @@ impl ResponseError for Error {
                 "This instance is stopping: send new requests to another one.",
             ),
             Error::Unavailable(cause) => {
-                tracing::error!(error = %cause, "dependency unavailable");
+                // Expected during an outage: a warning, not an error page for the on-call.
+                tracing::warn!(error = %cause, "database unavailable");
                 Problem::new(
                     status,
                     "database_unavailable",

@@ -155,24 +155,38 @@ pub struct Manager {
     busy_timeout_ms: u64,
 }
 
+/// A pooled connection and whether a request saw it lose the database. diesel marks a
+/// connection broken only once libpq notices; the first error after the server terminated
+/// a backend ("terminating connection due to administrator command") can arrive while libpq
+/// still reports the connection as fine, so [`Db::run`] also flags it here.
+pub struct PooledConn {
+    conn: DbConn,
+    lost: bool,
+}
+
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = PooledConn;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConn, ConnectError> {
-        establish_with(&self.url, self.busy_timeout_ms)
+    fn connect(&self) -> Result<PooledConn, ConnectError> {
+        Ok(PooledConn {
+            conn: establish_with(&self.url, self.busy_timeout_ms)?,
+            lost: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1")?;
+    fn is_valid(&self, conn: &mut PooledConn) -> Result<(), ConnectError> {
+        conn.conn.batch_execute("SELECT 1")?;
         Ok(())
     }
 
     /// A connection is dropped, never handed out again, when diesel saw it die (libpq reported
     /// the socket gone, or a transaction could not be closed), or when the thread that used it
     /// panicked (it may still be inside a transaction).
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, conn: &mut PooledConn) -> bool {
+        conn.lost
+            || std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -259,13 +273,18 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(Error::unavailable)?;
-            match f(&mut conn) {
+            let mut pooled = pool.get().map_err(Error::unavailable)?;
+            let outcome = f(&mut pooled.conn);
+            let broken = diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn);
+            match outcome {
                 // Whatever the error said, a connection that died under it means the database
                 // went away: the client may retry (503), and the pool drops the connection.
-                Err(Error::Internal(cause))
-                    if diesel::r2d2::R2D2Connection::is_broken(&mut *conn) =>
-                {
+                Err(Error::Internal(cause)) if broken => {
+                    pooled.lost = true;
+                    Err(Error::Unavailable(cause))
+                }
+                Err(Error::Unavailable(cause)) => {
+                    pooled.lost = true;
                     Err(Error::Unavailable(cause))
                 }
                 other => other,
