@@ -2,6 +2,7 @@
 //! Handlers parse, call one service function, and shape the view; nothing else.
 
 pub mod auth;
+pub mod contract;
 pub mod extract;
 pub mod health;
 pub mod http;
@@ -156,9 +157,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The contract as served: the derived document, tightened by [`contract::tighten`].
+pub fn openapi_document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or_default();
+    contract::tighten(&mut doc);
+    doc
+}
+
 /// The contract as pretty JSON, exactly as checked in.
 pub fn openapi_json() -> String {
-    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    let mut json = serde_json::to_string_pretty(&openapi_document()).unwrap_or_default();
     json.push('\n');
     json
 }
@@ -237,19 +245,17 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let mut doc = openapi();
-    if let Some(url) = &options.public_url {
-        let servers = doc.servers.get_or_insert_with(Vec::new);
+    let route_table = RouteTable::from_openapi(&openapi());
+    let mut served = openapi_document();
+    if let Some(url) = &options.public_url
+        && let Some(servers) = served["servers"].as_array_mut()
+    {
         servers.insert(
             0,
-            utoipa::openapi::ServerBuilder::new()
-                .url(url.clone())
-                .description(Some("This deployment"))
-                .build(),
+            serde_json::json!({"url": url, "description": "This deployment"}),
         );
     }
-    let route_table = RouteTable::from_openapi(&doc);
-    let doc_json = doc.to_pretty_json().unwrap_or_default();
+    let doc_json = serde_json::to_string_pretty(&served).unwrap_or_default();
     let (app, _) = App::new()
         .app_data(web::Data::new(g))
         .app_data(web::Data::new(route_table))

@@ -72,7 +72,7 @@ const REASON_WEIGHT: u8 = 50;
 /// Weights at or above this value are described as strong.
 const STRONG_WEIGHT: u8 = 75;
 /// Largest valid weight or threshold.
-const MAX_WEIGHT: u8 = 100;
+pub const MAX_WEIGHT: u8 = 100;
 /// Weight shown for criteria that are met or not (inquiry type, preference).
 const FULL_MATCH: u8 = 100;
 
@@ -189,6 +189,7 @@ fn clamp(weight: Option<u8>) -> u8 {
 
 /// What a contact knows about; used to pick the best contact for a referral.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Expertise {
     #[serde(default)]
     pub inquiry_types: Vec<InquiryType>,
