@@ -1,4 +1,4 @@
-//! The referral lifecycle of PRODUCT.md as a pure state machine:
+//! The referral lifecycle of docs/PRODUCT.md as a pure state machine:
 //! `new → acknowledged → in_review ⇄ info_requested`, and from `in_review` a decision:
 //! `accepted | declined | forwarded`; `withdrawn` from any open state, by the submitter only.
 

@@ -1,4 +1,4 @@
-//! The oncology taxonomy of PRODUCT.md: every closed vocabulary of the API, with the
+//! The oncology taxonomy of docs/PRODUCT.md: every closed vocabulary of the API, with the
 //! human labels that clients use to build forms (`GET /v1/taxonomy`).
 
 use serde::{Deserialize, Serialize};
