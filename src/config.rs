@@ -80,8 +80,9 @@ pub enum LogFormat {
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Address and port to listen on.
-    #[arg(long, env = "GUICHET_BIND", default_value = "127.0.0.1:8080")]
+    /// Address and port to listen on: HOST:PORT, HOST an IPv4 address, an IPv6 address in
+    /// brackets or a host name.
+    #[arg(long, env = "GUICHET_BIND", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
     pub bind: String,
     /// Log lines as text (for people) or JSON (for collectors).
     #[arg(long, env = "GUICHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -177,6 +178,38 @@ pub enum UsersCommand {
     },
 }
 
+/// `--bind` is checked for its form here, so that a malformed value is a usage error (exit 2)
+/// like any bad flag. A well-formed address that cannot be listened on (in use, not an address
+/// of this machine, a host name that does not resolve) fails at start instead (exit 1).
+fn parse_bind(s: &str) -> Result<String, String> {
+    const EXPECTED: &str =
+        "expected HOST:PORT, such as 127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080 or localhost:8080";
+    if s.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(s.to_owned());
+    }
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(EXPECTED.into());
+    };
+    let port_ok =
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok();
+    let labels_ok = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    // Only digits and dots is an IPv4 address, and that one did not parse.
+    let looks_numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if port_ok && labels_ok && !looks_numeric {
+        Ok(s.to_owned())
+    } else {
+        Err(EXPECTED.into())
+    }
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse::<Role>()
         .map_err(|_| "expected triager, institution_admin or operator".to_owned())
@@ -215,4 +248,42 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must be an absolute URL such as https://guichet.example.org".into());
     }
     Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bind;
+
+    #[test]
+    fn bind_takes_host_port_and_refuses_anything_else() {
+        for good in [
+            "127.0.0.1:8080",
+            "0.0.0.0:0",
+            "[::1]:8080",
+            "[::]:65535",
+            "localhost:8080",
+            "guichet-1.internal:80",
+            "192.0.2.1:8080",
+        ] {
+            assert_eq!(parse_bind(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in [
+            "",
+            "8080",
+            ":8080",
+            "localhost",
+            "localhost:",
+            "localhost:http",
+            "localhost:+80",
+            "127.0.0.1:65536",
+            "999.0.0.1:8080",
+            "::1:8080",
+            "[::1]",
+            "exa mple:80",
+            "http://127.0.0.1:8080",
+            "127.0.0.1:8080/",
+        ] {
+            assert!(parse_bind(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
 }

@@ -73,7 +73,11 @@ pub fn tighten(doc: &mut Value) {
     });
     for schema in ["UserCreate", "UserUpdate"] {
         if let Some(role) = schemas[schema]["properties"].get_mut("role") {
-            replace_ref(role, "#/components/schemas/Role", "#/components/schemas/InstitutionRole");
+            replace_ref(
+                role,
+                "#/components/schemas/Role",
+                "#/components/schemas/InstitutionRole",
+            );
         }
     }
 

@@ -6,11 +6,21 @@ use std::process::{Command, Stdio};
 use crate::support::TestDb;
 
 fn guichet(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    guichet_with_env(args, stdin, &[])
+}
+
+fn guichet_with_env(
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
         .args(args)
         .env_remove("GUICHET_DATABASE_URL")
         .env_remove("GUICHET_JWT_SECRET")
+        .env_remove("GUICHET_BIND")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -196,6 +206,83 @@ fn an_unreachable_database_and_a_taken_port_are_one_line_failures() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("at least 32 bytes"), "{err}");
+}
+
+/// README.md's exit-code table and the binary agree on `--bind`: a malformed value is a bad
+/// value (2), a well-formed address that cannot be listened on is a runtime failure (1).
+#[test]
+fn bind_failures_exit_with_the_codes_of_the_readme() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = |code: &str| {
+        readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {code} |")))
+            .unwrap_or_else(|| panic!("README.md has no exit-code row for {code}"))
+            .to_owned()
+    };
+    let (runtime, usage) = (row("1"), row("2"));
+    assert!(
+        runtime.contains("a well-formed `--bind` that cannot be listened on"),
+        "README.md, exit code 1: {runtime}"
+    );
+    assert!(
+        usage.contains("a malformed `--bind`"),
+        "README.md, exit code 2: {usage}"
+    );
+
+    let db = TestDb::new();
+    let secret = "0123456789abcdef0123456789abcdef";
+    for malformed in ["localhost", "127.0.0.1:99999", "8080", "999.0.0.1:8080"] {
+        let (code, _, err) = guichet(
+            &[
+                "serve",
+                "--database-url",
+                &db.url,
+                "--jwt-secret",
+                secret,
+                "--bind",
+                malformed,
+            ],
+            None,
+        );
+        assert_eq!(code, 2, "--bind {malformed}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("guichet: invalid value '{malformed}' for '--bind")),
+            "{err}"
+        );
+        let (code, _, err) = guichet_with_env(
+            &["serve", "--database-url", &db.url, "--jwt-secret", secret],
+            None,
+            &[("GUICHET_BIND", malformed)],
+        );
+        assert_eq!(code, 2, "GUICHET_BIND={malformed}: {err}");
+    }
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    // 192.0.2.1 (TEST-NET-1, RFC 5737) is an address of no machine.
+    for unusable in [taken.as_str(), "192.0.2.1:8080"] {
+        let (code, _, err) = guichet(
+            &[
+                "serve",
+                "--database-url",
+                &db.url,
+                "--jwt-secret",
+                secret,
+                "--bind",
+                unusable,
+            ],
+            None,
+        );
+        assert_eq!(code, 1, "--bind {unusable}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("guichet: cannot listen on {unusable}: ")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
