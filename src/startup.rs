@@ -143,7 +143,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?
         .run();
     tracing::info!(
-        "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs)"
+        "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs/)"
     );
     actix_web::rt::spawn(async move {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
