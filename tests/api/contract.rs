@@ -393,3 +393,142 @@ fn every_request_and_success_body_has_an_example() {
         }
     }
 }
+
+/// The bounds the document states are the bounds the server enforces: each is read from the
+/// served document, then tried on the server.
+#[actix_web::test]
+async fn the_contract_states_the_bounds_the_server_enforces() {
+    use guichet::domain::taxonomy::Role;
+    use serde_json::json;
+    let doc = served_document();
+    let schemas = &doc["components"]["schemas"];
+    let app = TestApp::new().await;
+    let admin = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let inquiry = json!({
+        "submitter": {"organization": "Helios", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna@helios.example", "country": "DE"},
+        "inquiry_type": "clinical_trial", "title": "PSMA trial", "summary": "A PSMA radioligand trial.",
+        "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1",
+        "non_confidential": true
+    });
+
+    assert_eq!(
+        schemas["InquiryCreate"]["properties"]["non_confidential"]["const"],
+        true
+    );
+    let mut body = inquiry.clone();
+    body["non_confidential"] = json!(false);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 422, "{}", res.body);
+
+    assert_eq!(
+        schemas["InquiryCreate"]["properties"]["therapeutic_areas"]["uniqueItems"],
+        true
+    );
+    let mut body = inquiry.clone();
+    body["therapeutic_areas"] = json!(["prostate", "prostate"]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/therapeutic_areas/1".into(), "duplicate".into())]
+    );
+
+    let profile = &schemas["RoutingProfile"]["properties"];
+    assert_eq!(profile["threshold"]["maximum"], 100);
+    assert_eq!(
+        profile["therapeutic_area_weights"]["additionalProperties"]["maximum"],
+        100
+    );
+    let res = app
+        .put("/v1/institutions/curie/routing-profile")
+        .token(&admin)
+        .header("If-Match", "*")
+        .json(json!({"accepted_inquiry_types": ["licensing"], "therapeutic_area_weights": {"breast": 101}, "modality_weights": {}, "threshold": 101}))
+        .send()
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert_eq!(res.field_errors().len(), 2, "{}", res.body);
+
+    let create = &doc["paths"]["/v1/inquiries"]["post"]["parameters"];
+    let key = create
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap();
+    assert_eq!(key["schema"]["pattern"], "^[\\x21-\\x7E]+$");
+    assert_eq!(key["schema"]["maxLength"], 200);
+    for bad in ["has space", "é", &"k".repeat(201)] {
+        let res = app
+            .post("/v1/inquiries")
+            .header("Idempotency-Key", bad)
+            .json(inquiry.clone())
+            .send()
+            .await;
+        assert_eq!(res.status, 400, "{bad:?}: {}", res.body);
+    }
+
+    assert_eq!(
+        schemas["InstitutionRole"]["enum"],
+        json!(["triager", "institution_admin"])
+    );
+    assert_eq!(
+        schemas["UserCreate"]["properties"]["role"]["$ref"],
+        "#/components/schemas/InstitutionRole"
+    );
+    let res = app
+        .post("/v1/institutions/curie/users")
+        .token(&admin)
+        .json(json!({"email": "x@curie.fr", "password": "long enough passphrase", "role": "operator"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+
+    assert_eq!(schemas["Expertise"]["additionalProperties"], false);
+    let res = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&admin)
+        .json(json!({"name": "C", "email": "c@curie.fr", "expertise": {"inquiry_types": [], "colour": "blue"}}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/expertise/colour".into(), "unknown_field".into())]
+    );
+
+    let list = doc["paths"]["/v1/referrals"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "status")
+        .unwrap()
+        .clone();
+    assert_eq!(list["schema"]["type"], "array");
+    assert_eq!(list["explode"], false);
+    let res = app
+        .get("/v1/referrals?status=new,acknowledged")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    app.get("/v1/referrals?status=new,nope")
+        .token(&admin)
+        .send()
+        .await
+        .assert_problem(400, "invalid_status");
+
+    for (path, method) in [
+        ("/v1/institutions", "get"),
+        ("/v1/inquiries", "post"),
+        ("/v1/auth/token", "post"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"],
+            json!([]),
+            "{method} {path}"
+        );
+    }
+    let links = &doc["paths"]["/v1/inquiries"]["post"]["responses"]["201"]["links"];
+    assert_eq!(links["InquiryGet"]["operationId"], "inquiry_get");
+}
