@@ -8,9 +8,79 @@
 
 use serde_json::{Value, json};
 
+/// Every `code` a problem document can carry, with its status. `tests/api/contract.rs` reads
+/// the server's sources and fails when a code is missing here.
+pub const PROBLEM_CODES: &[(&str, u16)] = &[
+    ("malformed_json", 400),
+    ("duplicate_key", 400),
+    ("missing_body", 400),
+    ("unreadable_body", 400),
+    ("invalid_query", 400),
+    ("invalid_cursor", 400),
+    ("cursor_filters_changed", 400),
+    ("invalid_limit", 400),
+    ("invalid_status", 400),
+    ("invalid_assigned", 400),
+    ("invalid_idempotency_key", 400),
+    ("bad_request", 400),
+    ("invalid_token", 401),
+    ("invalid_credentials", 401),
+    ("invalid_refresh_token", 401),
+    ("refresh_token_reused", 401),
+    ("forbidden", 403),
+    ("origin_not_allowed", 403),
+    ("not_found", 404),
+    ("method_not_allowed", 405),
+    ("body_timeout", 408),
+    ("already_exists", 409),
+    ("email_taken", 409),
+    ("contact_email_taken", 409),
+    ("already_referred", 409),
+    ("cannot_change_own_account", 409),
+    ("inquiry_withdrawn", 409),
+    ("nothing_to_withdraw", 409),
+    ("referral_closed", 409),
+    ("transition_not_allowed", 409),
+    ("idempotency_race", 409),
+    ("stale_version", 412),
+    ("payload_too_large", 413),
+    ("unsupported_media_type", 415),
+    ("validation_failed", 422),
+    ("if_match_required", 428),
+    ("too_many_requests", 429),
+    ("internal_error", 500),
+    ("database_unavailable", 503),
+    ("shutting_down", 503),
+    ("error", 0),
+];
+
+/// Operations that count calls against a throttle and show it in `RateLimit` headers.
+const THROTTLED: &[&str] = &[
+    "auth_login",
+    "inquiry_create",
+    "inquiry_get",
+    "inquiry_message_create",
+    "inquiry_withdraw",
+];
+
 /// Tightens the derived document in place.
 pub fn tighten(doc: &mut Value) {
     let schemas = &mut doc["components"]["schemas"];
+
+    // The stable codes of problem documents.
+    let codes: Vec<&str> = PROBLEM_CODES.iter().map(|(c, _)| *c).collect();
+    let table: Vec<String> = PROBLEM_CODES
+        .iter()
+        .map(|(c, s)| match s {
+            0 => format!("`{c}` (any other HTTP error)"),
+            s => format!("`{c}` ({s})"),
+        })
+        .collect();
+    schemas["Problem"]["properties"]["code"] = json!({
+        "type": "string",
+        "enum": codes,
+        "description": format!("Stable machine-readable code: {}.", table.join(", "))
+    });
 
     // `params::InquiryCreate::validate`: anything but `true` is refused.
     schemas["InquiryCreate"]["properties"]["non_confidential"] = json!({
@@ -104,6 +174,42 @@ pub fn tighten(doc: &mut Value) {
             if op.get("security").is_none() {
                 op["security"] = json!([]);
             }
+            // `extract::read_body`: a body that does not arrive in time is cut.
+            if op.get("requestBody").is_some() && op["responses"].get("408").is_none() {
+                op["responses"]["408"] = problem_response(
+                    "The request body did not arrive within 10 seconds.",
+                    "body_timeout",
+                    408,
+                    "Request Timeout",
+                    "The request body did not arrive within 10 seconds.",
+                );
+            }
+            let throttled = op["operationId"]
+                .as_str()
+                .is_some_and(|id| THROTTLED.contains(&id));
+            if throttled && let Some(responses) = op["responses"].as_object_mut() {
+                for (status, response) in responses.iter_mut() {
+                    if status.starts_with('2')
+                        || status == "401"
+                        || status == "404"
+                        || status == "429"
+                    {
+                        response["headers"]["RateLimit-Policy"] = json!({
+                            "description": "The throttles of this operation: `\"<policy>\";q=<quota>;w=<window seconds>`, comma-separated (draft-ietf-httpapi-ratelimit-headers).",
+                            "schema": {"type": "string"}
+                        });
+                        response["headers"]["RateLimit"] = json!({
+                            "description": "What is left of each: `\"<policy>\";r=<remaining>;t=<seconds until the window resets>`.",
+                            "schema": {"type": "string"}
+                        });
+                    }
+                }
+            }
+            if op["operationId"] == "health_ready" {
+                op["responses"]["503"]["description"] = json!(
+                    "The database is unreachable (`database_unavailable`), or this instance is stopping (`shutting_down`: take it out of the load balancer); retry after `Retry-After` seconds."
+                );
+            }
             let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
                 continue;
             };
@@ -136,6 +242,31 @@ pub fn tighten(doc: &mut Value) {
     }
 
     add_links(doc);
+}
+
+fn problem_response(
+    description: &str,
+    code: &str,
+    status: u16,
+    title: &str,
+    detail: &str,
+) -> Value {
+    json!({
+        "description": description,
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": format!("urn:guichet:problem:{code}"),
+                    "title": title,
+                    "status": status,
+                    "detail": detail,
+                    "code": code,
+                    "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"
+                }
+            }
+        }
+    })
 }
 
 /// From what a creation returns to where it can be read.

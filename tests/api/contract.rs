@@ -532,3 +532,67 @@ async fn the_contract_states_the_bounds_the_server_enforces() {
     let links = &doc["paths"]["/v1/inquiries"]["post"]["responses"]["201"]["links"];
     assert_eq!(links["InquiryGet"]["operationId"], "inquiry_get");
 }
+
+/// Every problem `code` written in the server's sources is in the contract's enum, so a
+/// generated client never meets a code it cannot decode.
+#[test]
+fn every_problem_code_of_the_server_is_in_the_contract() {
+    let doc = served_document();
+    let documented: BTreeSet<String> =
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+    let mut found = BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // `code: "x"`, `conflict("x"`, `bad("x"`, `Problem::new(status, "x"`.
+            for marker in ["code: \"", "conflict(\"", "bad(\"", "Problem::new("] {
+                for (at, _) in text.match_indices(marker) {
+                    let rest = &text[at + marker.len()..];
+                    let rest = match marker {
+                        "Problem::new(" => match rest.split_once(',') {
+                            Some((_, r)) => r.trim_start(),
+                            None => continue,
+                        },
+                        _ => rest.trim_start(),
+                    };
+                    let rest = rest.strip_prefix('"').unwrap_or(rest);
+                    let code: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    if !code.is_empty() && rest[code.len()..].starts_with('"') {
+                        found.insert(code);
+                    }
+                }
+            }
+            for (at, _) in text.match_indices("conflict(\n") {
+                let rest = text[at + 10..].trim_start();
+                if let Some(rest) = rest.strip_prefix('"') {
+                    let code: String = rest.chars().take_while(|c| *c != '"').collect();
+                    found.insert(code);
+                }
+            }
+        }
+    }
+    // Field-level codes of 422 entries are not problem codes.
+    let missing: Vec<&String> = found.difference(&documented).collect();
+    assert!(found.len() > 30, "the scan found too little: {found:?}");
+    assert!(
+        missing.is_empty(),
+        "problem codes missing from the contract: {missing:?}"
+    );
+}
