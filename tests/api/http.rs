@@ -10,21 +10,7 @@ use guichet::api::HttpOptions;
 use guichet::api::http::CorsPolicy;
 use guichet::domain::taxonomy::Role;
 
-use crate::support::TestApp;
-
-fn inquiry() -> serde_json::Value {
-    json!({
-        "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna@helios.example", "country": "DE"},
-        "inquiry_type": "clinical_trial",
-        "title": "PSMA radioligand trial",
-        "summary": "First-in-human trial of a PSMA radioligand.",
-        "therapeutic_areas": ["prostate"],
-        "modalities": ["radiopharmaceutical"],
-        "stage": "phase_1",
-        "preferred_institutions": ["curie"],
-        "non_confidential": true
-    })
-}
+use crate::support::{TestApp, psma_inquiry as inquiry};
 
 #[actix_web::test]
 async fn answers_with_credentials_or_secrets_are_never_stored_and_nothing_is_sniffed() {
@@ -218,11 +204,7 @@ async fn locations_of_created_accounts_and_messages_can_be_read() {
         .await
         .assert_problem(404, "not_found");
 
-    let submitted = app.post("/v1/inquiries").json(inquiry()).send().await;
-    let referral = submitted.body["referrals"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let referral = app.curie_referral().await;
     let posted = app
         .post(&format!("/v1/referrals/{referral}/messages"))
         .token(&admin)
@@ -245,11 +227,7 @@ async fn locations_of_created_accounts_and_messages_can_be_read() {
 async fn threads_and_audit_trails_are_paginated() {
     let app = TestApp::new().await;
     let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
-    let submitted = app.post("/v1/inquiries").json(inquiry()).send().await;
-    let referral = submitted.body["referrals"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let referral = app.curie_referral().await;
     for i in 0..5 {
         let res = app
             .post(&format!("/v1/referrals/{referral}/messages"))
@@ -301,11 +279,7 @@ async fn threads_and_audit_trails_are_paginated() {
 async fn metrics_count_requests_by_route_template_never_by_raw_path() {
     let app = TestApp::new().await;
     let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
-    let submitted = app.post("/v1/inquiries").json(inquiry()).send().await;
-    let referral = submitted.body["referrals"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let referral = app.curie_referral().await;
     app.get(&format!("/v1/referrals/{referral}"))
         .token(&curie)
         .send()

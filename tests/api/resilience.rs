@@ -6,26 +6,12 @@ use std::time::{Duration, Instant};
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use futures_util::future::join_all;
-use serde_json::json;
 
 use guichet::db::PoolOptions;
 use guichet::domain::taxonomy::Role;
 use guichet::service::Limits;
 
-use crate::support::{PASSWORD, TestApp};
-
-fn submission() -> serde_json::Value {
-    json!({
-        "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"},
-        "inquiry_type": "clinical_trial",
-        "title": "Phase 1 trial site for a PSMA-targeted radioligand",
-        "summary": "First-in-human trial of a lutetium-177 PSMA radioligand in metastatic castration-resistant prostate cancer.",
-        "therapeutic_areas": ["prostate"],
-        "modalities": ["radiopharmaceutical"],
-        "stage": "phase_1",
-        "non_confidential": true
-    })
-}
+use crate::support::{PASSWORD, TestApp, psma_inquiry as submission};
 
 /// The promise of the outage: while the database is gone every answer is 200 or a 503 with
 /// `Retry-After` (never a 500), and once it is back the first success comes within 2 seconds,

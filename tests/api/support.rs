@@ -17,6 +17,21 @@ use guichet::service::users::UserNew;
 use guichet::service::{Guichet, Limits};
 use guichet::startup;
 
+/// A valid submission (a PSMA radioligand trial) for the tests that need one, routed to Curie.
+pub fn psma_inquiry() -> Value {
+    json!({
+        "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna@helios.example", "country": "DE"},
+        "inquiry_type": "clinical_trial",
+        "title": "PSMA radioligand trial",
+        "summary": "First-in-human trial of a PSMA radioligand.",
+        "therapeutic_areas": ["prostate"],
+        "modalities": ["radiopharmaceutical"],
+        "stage": "phase_1",
+        "preferred_institutions": ["curie"],
+        "non_confidential": true
+    })
+}
+
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
@@ -319,6 +334,16 @@ impl TestApp {
     pub async fn staff(&self, email: &str, role: Role, institution: Option<&str>) -> String {
         self.user(email, role, institution).await;
         self.login(email).await.0
+    }
+
+    /// Submits [`psma_inquiry`] and returns the id of its referral at Curie.
+    pub async fn curie_referral(&self) -> String {
+        let res = self.post("/v1/inquiries").json(psma_inquiry()).send().await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.body["referrals"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn operator(&self) -> String {
