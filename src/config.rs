@@ -113,6 +113,9 @@ pub struct ServeArgs {
     /// Failed tracking-token look-ups per client address per 10 minutes before it must wait.
     #[arg(long, env = "GUICHET_TRACKING_FAILURES_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub tracking_failures_per_address: u32,
+    /// Token refreshes accepted per client address per minute.
+    #[arg(long, env = "GUICHET_REFRESHES_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub refreshes_per_minute: u32,
     /// Read the client address from `X-Forwarded-For` (only behind a proxy you trust).
     #[arg(long, env = "GUICHET_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,

@@ -110,6 +110,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         refresh_token_ttl_seconds: args.refresh_token_ttl_seconds,
         submissions_per_minute: args.submissions_per_minute,
         tracking_failures_per_address: args.tracking_failures_per_address,
+        refreshes_per_minute: args.refreshes_per_minute,
     };
     let database = db.url().to_string();
     let g = build_guichet(

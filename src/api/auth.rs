@@ -68,6 +68,7 @@ pub async fn auth_login(
         (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
         (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
         (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),
@@ -75,9 +76,12 @@ pub async fn auth_login(
 #[post("/auth/refresh")]
 pub async fn auth_refresh(
     g: web::Data<Guichet>,
+    client: ClientAddr,
     body: Valid<RefreshRequest>,
 ) -> Result<HttpResponse, Error> {
-    Ok(tokens(service::auth::auth_refresh(&g, &body.0).await?))
+    Ok(tokens(
+        service::auth::auth_refresh(&g, &body.0, &client.0).await?,
+    ))
 }
 
 /// Log out

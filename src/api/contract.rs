@@ -57,6 +57,7 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
 /// Operations that count calls against a throttle and show it in `RateLimit` headers.
 const THROTTLED: &[&str] = &[
     "auth_login",
+    "auth_refresh",
     "inquiry_create",
     "inquiry_get",
     "inquiry_message_create",

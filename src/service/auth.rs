@@ -144,7 +144,26 @@ pub async fn auth_login(
 
 /// `POST /v1/auth/refresh`: a refresh token is good once. Presenting a used one again means it
 /// leaked: the whole session (its family of tokens) is revoked.
-pub async fn auth_refresh(g: &Guichet, refresh_token: &str) -> Result<TokenPair, Error> {
+pub async fn auth_refresh(
+    g: &Guichet,
+    refresh_token: &str,
+    client: &Client,
+) -> Result<TokenPair, Error> {
+    // Refresh tokens are 256-bit random values, so guessing is hopeless; the throttle bounds
+    // the database work a client can cause, and is shown like every other.
+    let per_minute = g.limits.refreshes_per_minute;
+    let key = format!("refresh:address:{}", client.addr);
+    let attempt =
+        g.db.run(move |conn| {
+            let window = Duration::seconds(60);
+            throttles::throttle_attempt(conn, &key, db::now(), window, per_minute, window)
+        })
+        .await?;
+    client.report(Quota::of("refresh", per_minute, 60, &attempt));
+    if let Some(retry_after) = attempt.retry_after {
+        g.metrics.throttled("refresh");
+        return Err(Error::TooManyRequests { retry_after });
+    }
     let presented = secret_hash(refresh_token);
     let next_token = random_secret();
     let next_hash = secret_hash(&next_token);

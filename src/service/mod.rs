@@ -30,6 +30,8 @@ pub struct Limits {
     pub submissions_per_minute: u32,
     /// Failed tracking-token look-ups per client address per 10 minutes.
     pub tracking_failures_per_address: u32,
+    /// Token refreshes per client address per minute.
+    pub refreshes_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -41,6 +43,7 @@ impl Default for Limits {
             refresh_token_ttl_seconds: 30 * 24 * 3600,
             submissions_per_minute: 60,
             tracking_failures_per_address: 30,
+            refreshes_per_minute: 60,
         }
     }
 }

@@ -260,3 +260,40 @@ async fn throttled_operations_show_their_quota_before_it_bites() {
             .is_none()
     );
 }
+
+#[actix_web::test]
+async fn refreshing_is_throttled_per_address_too() {
+    let app = TestApp::with_limits(Limits {
+        refreshes_per_minute: 2,
+        ..Limits::default()
+    })
+    .await;
+    app.user("claire@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let (_, refresh) = app.login("claire@curie.fr").await;
+    let refreshed = app
+        .post("/v1/auth/refresh")
+        .json(serde_json::json!({"refresh_token": refresh}))
+        .send()
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert!(
+        refreshed
+            .header("ratelimit")
+            .unwrap()
+            .contains("\"refresh\";r=1;")
+    );
+    let next = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    app.post("/v1/auth/refresh")
+        .json(serde_json::json!({"refresh_token": "a-guess"}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    let res = app
+        .post("/v1/auth/refresh")
+        .json(serde_json::json!({"refresh_token": next}))
+        .send()
+        .await;
+    res.assert_problem(429, "too_many_requests");
+    assert!(res.header("retry-after").is_some());
+}
