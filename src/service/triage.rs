@@ -412,7 +412,10 @@ fn forward(
         institution_id: target.id.clone(),
         contact_id: selection.and_then(|s| s.contact.as_ref().map(|c| c.contact_id.clone())),
         status: ReferralStatus::New,
-        reasons: vec![format!("Forwarded by {from_name}: {reason}")],
+        // The same shape as a routed referral: who sent it here and why, then why its contact.
+        reasons: std::iter::once(format!("Forwarded by {from_name}: {reason}"))
+            .chain(selection.iter().flat_map(|s| s.reasons.iter().cloned()))
+            .collect(),
         score: selection.map_or(0, |s| i32::from(s.score)),
         profile_version: target.profile_version,
         first_response_due_at: calendar::due_at(now, target.sla_business_days.max(1) as u32),

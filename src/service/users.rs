@@ -139,6 +139,17 @@ pub async fn user_create(
             "operators are created with `guichet users create`, not through the API",
         ));
     }
+    // An institution in the path that does not exist is a 404, as on every other operation.
+    let institution = institution_id.to_owned();
+    if !g
+        .db
+        .run(move |conn| institutions::institution_exists(conn, &institution))
+        .await?
+    {
+        return Err(Error::NotFound {
+            resource: "institution",
+        });
+    }
     user_insert(
         g,
         UserNew {

@@ -549,3 +549,15 @@ async fn a_generated_signing_secret_survives_a_restart() {
     );
     assert_eq!(first.tracking_key, restarted.tracking_key);
 }
+
+#[actix_web::test]
+async fn an_unknown_institution_in_the_path_is_a_404_for_accounts_too() {
+    let app = TestApp::new().await;
+    let ops = app.operator().await;
+    app.post("/v1/institutions/nowhere/users")
+        .token(&ops)
+        .json(json!({"email": "n@nowhere.fr", "password": "long enough passphrase", "role": "triager"}))
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}
