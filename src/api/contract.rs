@@ -242,7 +242,114 @@ pub fn tighten(doc: &mut Value) {
         }
     }
 
+    text_patterns(doc);
     add_links(doc);
+}
+
+/// `Checks::bounded_text`: no control character but tab and line breaks; a required text also
+/// needs something besides white space (it is trimmed).
+const NO_CONTROL: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+const NOT_BLANK: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// The middleware refuses control characters anywhere in a query string.
+const NO_CONTROL_IN_QUERY: &str = "^[^\\u0000-\\u001F\\u007F]*$";
+
+/// Patterns on the texts of request bodies and query strings; the countries; keyword items.
+fn text_patterns(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    for name in [
+        "InquiryCreate",
+        "SubmitterInput",
+        "ContactCreate",
+        "ContactUpdate",
+        "MessageCreate",
+        "StaffMessageCreate",
+        "TransitionRequest",
+        "ManualRouting",
+        "AssigneeRequest",
+        "LoginRequest",
+        "RefreshRequest",
+        "LogoutRequest",
+        "UserCreate",
+    ] {
+        let Some(properties) = schemas[name]["properties"].as_object_mut() else {
+            continue;
+        };
+        for (field, p) in properties.iter_mut() {
+            if field == "password" {
+                continue; // any Unicode, never trimmed
+            }
+            let is_text = match &p["type"] {
+                Value::String(t) => t == "string",
+                Value::Array(t) => t.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if is_text && p.get("maxLength").is_some() {
+                let required = p["minLength"].as_u64().unwrap_or(0) >= 1;
+                p["pattern"] = json!(if required { NOT_BLANK } else { NO_CONTROL });
+            }
+        }
+    }
+    // `params::InquiryCreate::validate`: each keyword is a text of 1 to 50 characters.
+    if schemas["InquiryCreate"]["properties"]["keywords"].is_object() {
+        schemas["InquiryCreate"]["properties"]["keywords"]["items"] = json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": crate::domain::inquiry::KEYWORD_MAX_CHARS,
+            "pattern": NOT_BLANK
+        });
+    }
+    // `domain::inquiry::is_country_code`: assigned ISO 3166-1 alpha-2 codes only.
+    if schemas["SubmitterInput"]["properties"]["country"].is_object() {
+        let codes: Vec<&str> = crate::domain::inquiry::country_codes().collect();
+        let p = &mut schemas["SubmitterInput"]["properties"]["country"];
+        p["enum"] = json!(codes);
+        if let Some(map) = p.as_object_mut() {
+            map.remove("pattern");
+        }
+    }
+    // `RoutingProfile::problems`: at least one accepted inquiry type.
+    if schemas["RoutingProfile"]["properties"]["accepted_inquiry_types"].is_object() {
+        schemas["RoutingProfile"]["properties"]["accepted_inquiry_types"]["minItems"] = json!(1);
+    }
+
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            // Any query string may be refused (a control character), so every operation
+            // documents a 400.
+            if op["responses"].get("400").is_none() {
+                op["responses"]["400"] = problem_response(
+                    "The request cannot be read: a wrong query parameter (a control character, a bad time or cursor) or header.",
+                    "invalid_query",
+                    400,
+                    "Bad Request",
+                    "The query string contains a control character.",
+                );
+            }
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params {
+                if p["in"] == "query"
+                    && p["schema"]["type"] == "string"
+                    && p["schema"].get("pattern").is_none()
+                    && p["schema"].get("format").is_none()
+                {
+                    p["schema"]["pattern"] = json!(NO_CONTROL_IN_QUERY);
+                }
+                if p["in"] == "query" && p["name"] == "assigned" {
+                    p["schema"]["pattern"] = json!(
+                        "^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn problem_response(

@@ -18,11 +18,12 @@ use crate::domain::account::Actor;
 use crate::error::{Error, FieldError};
 use crate::service::{self, Guichet};
 
-/// The largest request body accepted.
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest request body accepted: every body the contract allows fits (a 10,000-character
+/// message of astral characters written as `\u` escapes is 120 KB), with room to spare.
+pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// How long a client may take to send a whole body (64 KiB at 6.5 KiB/s): a slow body holds a
-/// worker's connection and is cut (408).
+/// How long a client may take to send a whole body: a slow body holds a worker's connection
+/// and is cut (408).
 pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A request body type: deserialized from JSON, then validated into `Output`.

@@ -111,7 +111,15 @@ pub async fn hygiene(
         || req.headers().contains_key("x-tracking-token")
         || !(req.method() == Method::GET || req.method() == Method::HEAD);
 
-    let mut res = if preflight {
+    let mut res = if crate::api::problem::has_control_characters(req.query_string()) {
+        // PostgreSQL refuses NUL in text and SQLite stores it: refuse control characters for
+        // both, before any handler.
+        let problem = actix_web::ResponseError::error_response(&crate::error::Error::BadRequest {
+            code: "invalid_query",
+            detail: "The query string contains a control character.".into(),
+        });
+        req.into_response(problem)
+    } else if preflight {
         let origin = origin.as_deref().unwrap_or_default();
         let response = match policy.allow_origin(origin) {
             Some(allow) => {

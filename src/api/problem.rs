@@ -211,21 +211,11 @@ pub async fn request_context(
     let id = request_id.clone();
     // The request is not cloned before routing (actix needs it unshared), so failures that
     // carry no request are answered through `InternalError::from_response`.
-    let control_in_query = has_control_characters(req.query_string());
     let metrics = req
         .app_data::<actix_web::web::Data<crate::service::Guichet>>()
         .map(|g| g.metrics.clone());
     let outcome: Result<ServiceResponse<BoxBody>, HttpResponse> = REQUEST_ID
         .scope(request_id.clone(), async move {
-            if control_in_query {
-                // PostgreSQL refuses NUL in text and SQLite stores it: refuse it for both.
-                let problem = Error::BadRequest {
-                    code: "invalid_query",
-                    detail: "The query string contains a control character.".into(),
-                }
-                .error_response();
-                return Ok(req.into_response(problem));
-            }
             match AssertUnwindSafe(next.call(req)).catch_unwind().await {
                 Ok(Ok(res)) => Ok(normalize_error(res.map_into_boxed_body())),
                 Ok(Err(err)) => Err(err.error_response()),
@@ -277,7 +267,7 @@ pub async fn request_context(
 }
 
 /// Whether the percent-decoded query string holds a control character (NUL, line breaks...).
-fn has_control_characters(query: &str) -> bool {
+pub(crate) fn has_control_characters(query: &str) -> bool {
     let bytes = query.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -441,9 +431,9 @@ pub struct ConflictProblem(#[allow(dead_code)] Problem);
 
 #[derive(ToResponse)]
 #[response(
-    description = "The body is larger than 64 KiB.",
+    description = "The body is larger than 256 KiB.",
     content_type = "application/problem+json",
-    example = json!({"type": "urn:guichet:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body is larger than 65536 bytes.", "code": "payload_too_large", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
+    example = json!({"type": "urn:guichet:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body is larger than 262144 bytes.", "code": "payload_too_large", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
 )]
 pub struct PayloadTooLargeProblem(#[allow(dead_code)] Problem);
 

@@ -163,12 +163,23 @@ impl QueueQuery {
                 )
             })?);
         }
+        if self.status.is_some() && statuses.is_empty() {
+            return Err(bad(
+                "invalid_status",
+                "`status` takes comma-separated referral statuses; leave it out for all.",
+            ));
+        }
         let assigned = match self.assigned.as_deref() {
             None => None,
             Some("me") => Some(Assigned::Me),
             Some(id) => {
+                // Only the hyphenated form the API writes, as the contract says.
                 uuid::Uuid::parse_str(id)
-                    .map_err(|_| bad("invalid_assigned", "`assigned` is `me` or a contact id."))?;
+                    .ok()
+                    .filter(|_| id.len() == 36)
+                    .ok_or_else(|| {
+                        bad("invalid_assigned", "`assigned` is `me` or a contact id.")
+                    })?;
                 Some(Assigned::Contact(id.to_owned()))
             }
         };

@@ -51,9 +51,18 @@ impl Checks {
     }
 
     fn bounded_text(&mut self, pointer: &str, value: String, min: usize, max: usize) -> String {
+        // The maximum counts what the client sent (as the contract's `maxLength` does); the
+        // minimum counts what is left once surrounding white space is trimmed.
+        let sent = value.chars().count();
         let value = value.trim().to_owned();
         let chars = value.chars().count();
-        if chars < min {
+        if sent > max {
+            self.push(
+                pointer,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        } else if chars < min {
             if chars == 0 {
                 self.push(pointer, "required", "must not be empty");
             } else {
@@ -63,12 +72,6 @@ impl Checks {
                     format!("must be at least {min} characters"),
                 );
             }
-        } else if chars > max {
-            self.push(
-                pointer,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
         } else if value
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')

@@ -709,7 +709,21 @@ pub async fn inquiry_route_manually(
             .collect();
         let mut draft = inquiry.draft.clone();
         draft.preferred_institutions = institution_ids.clone();
-        check_preferences(&draft, &known)?;
+        // The body names them `institutions`: point there.
+        check_preferences(&draft, &known).map_err(|e| match e {
+            Error::Validation(errors) => Error::Validation(
+                errors
+                    .into_iter()
+                    .map(|mut f| {
+                        f.pointer = f
+                            .pointer
+                            .replace("/preferred_institutions/", "/institutions/");
+                        f
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
         let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
         let statuses: Vec<ReferralStatus> = referrals.iter().map(|r| r.status).collect();
         if crate::domain::inquiry::overall_status(inquiry.on_desk, &statuses)

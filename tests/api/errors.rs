@@ -84,9 +84,9 @@ async fn a_missing_body_is_a_400() {
 }
 
 #[actix_web::test]
-async fn bodies_over_64_kib_are_a_413() {
+async fn bodies_over_256_kib_are_a_413() {
     let app = TestApp::new().await;
-    let big = json!({"email": "a@b.fr", "password": "x".repeat(70 * 1024)}).to_string();
+    let big = json!({"email": "a@b.fr", "password": "x".repeat(260 * 1024)}).to_string();
     let res = app
         .post("/v1/auth/token")
         .raw(big, Some("application/json"))
@@ -94,7 +94,7 @@ async fn bodies_over_64_kib_are_a_413() {
         .await;
     res.assert_problem(413, "payload_too_large");
     // Just under the limit is read (and then validated).
-    let fits = json!({"email": "a@b.fr", "password": "x".repeat(60 * 1024)}).to_string();
+    let fits = json!({"email": "a@b.fr", "password": "x".repeat(250 * 1024)}).to_string();
     let res = app
         .post("/v1/auth/token")
         .raw(fits, Some("application/json"))
@@ -331,4 +331,62 @@ async fn a_key_given_twice_in_a_body_is_refused() {
         .await;
     res.assert_problem(400, "duplicate_key");
     assert!(res.body["detail"].as_str().unwrap().contains("`password`"));
+}
+
+/// Findings of the schema fuzzer, each where the server and the document disagreed.
+#[actix_web::test]
+async fn the_server_refuses_what_the_document_refuses() {
+    let app = TestApp::new().await;
+    let ops = app.operator().await;
+    // A refused query string carries the headers of every answer.
+    let res = app.get("/v1/referrals?q=a%00").token(&ops).send().await;
+    res.assert_problem(400, "invalid_query");
+    assert_eq!(
+        res.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    // An empty status filter is not "every status".
+    app.get("/v1/referrals?status=")
+        .token(&ops)
+        .send()
+        .await
+        .assert_problem(400, "invalid_status");
+    // Contact ids in the hyphenated form only, as documented.
+    app.get("/v1/referrals?assigned=0193ad6e8a2b7c1d9e3f4a5b6c7d8e9f")
+        .token(&ops)
+        .send()
+        .await
+        .assert_problem(400, "invalid_assigned");
+    // The maximum counts what was sent, before trimming.
+    let admin = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let padded = format!("Dr C{}", " ".repeat(200));
+    let res = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&admin)
+        .json(json!({"name": padded, "email": "c@curie.fr"}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/name".into(), "too_long".into())]
+    );
+    // Hand routing names its own field in errors.
+    let mut body = crate::support::psma_inquiry();
+    body["inquiry_type"] = json!("other");
+    body["preferred_institutions"] = json!([]);
+    let submitted = app.post("/v1/inquiries").json(body).send().await;
+    let id = submitted.body["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(&format!("/v1/inquiries/{id}/routing"))
+        .token(&ops)
+        .json(json!({"institutions": ["nowhere"]}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/institutions/0".into(), "unknown_institution".into())]
+    );
 }
