@@ -70,7 +70,8 @@ impl Input for RefreshRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "Zk9kV2l0aFJhbmRvbUJ5dGVzQmFzZTY0VXJsRW5jb2RlZA"}))]
 pub struct LogoutRequest {
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(nullable = false, min_length = 1, max_length = 512)]
+    #[serde(default, deserialize_with = "present")]
     pub refresh_token: Option<String>,
 }
 
@@ -82,6 +83,16 @@ impl Input for LogoutRequest {
         c.finish()?;
         Ok(token)
     }
+}
+
+/// For fields that may be left out but not sent as `null` (a `null` would look like "clear
+/// it", which these fields do not do): absent is `None`, `null` is a type error.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 fn check_password(c: &mut Checks, pointer: &str, password: Option<String>) -> String {
@@ -169,13 +180,20 @@ impl Input for ContactCreate {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Director of partnerships", "active": false}))]
 pub struct ContactUpdate {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(nullable = false, max_length = 200)]
+    #[serde(default, deserialize_with = "present")]
     pub title: Option<String>,
-    #[schema(format = "email", min_length = 1, max_length = 254)]
+    #[schema(nullable = false, format = "email", min_length = 1, max_length = 254)]
+    #[serde(default, deserialize_with = "present")]
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub expertise: Option<Expertise>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 
@@ -238,8 +256,12 @@ impl Input for UserCreate {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"disabled": true}))]
 pub struct UserUpdate {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub role: Option<Role>,
     /// `true` ends every session of the account at once.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub disabled: Option<bool>,
 }
 
@@ -550,15 +572,20 @@ pub struct TransitionRequest {
     #[schema(required = true, value_type = crate::domain::taxonomy::ReferralStatus)]
     pub to: Option<crate::domain::taxonomy::ReferralStatus>,
     /// Required to decline.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub reason_code: Option<crate::domain::taxonomy::DeclineReason>,
     /// Required with the reason `other`, and to forward. Up to 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(nullable = false, min_length = 1, max_length = 2000)]
+    #[serde(default, deserialize_with = "present")]
     pub reason_text: Option<String>,
     /// An external message to the submitter; required for `info_requested` and `accepted`.
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(nullable = false, min_length = 1, max_length = 10000)]
+    #[serde(default, deserialize_with = "present")]
     pub message: Option<String>,
     /// The institution to forward to; required for `forwarded`.
-    #[schema(min_length = 1, max_length = 40)]
+    #[schema(nullable = false, min_length = 1, max_length = 40)]
+    #[serde(default, deserialize_with = "present")]
     pub forward_to: Option<String>,
 }
 
