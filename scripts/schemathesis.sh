@@ -103,7 +103,8 @@ run_role() {
     create_user admin@curie.fr 'curie admin passphrase' institution_admin curie
     create_user triage@curie.fr 'curie triager passphrase' triager curie
     start_server --submissions-per-minute 1000000 --tracking-failures-per-address 1000000 \
-        --login-max-failures-per-address 1000000 --login-max-failures-per-account 1000000
+        --login-max-failures-per-address 1000000 --login-max-failures-per-account 1000000 \
+        --refreshes-per-minute 1000000
 
     local admin_token token=
     admin_token="$(login admin@curie.fr 'curie admin passphrase')"
