@@ -90,14 +90,64 @@ pub struct RoutingProfile {
     /// Inquiry types the institution takes; others never reach it.
     pub accepted_inquiry_types: Vec<InquiryType>,
     /// Strength in each therapeutic area, 0..=100; a missing area counts 0.
+    #[serde(deserialize_with = "whole_weights")]
     pub therapeutic_area_weights: BTreeMap<TherapeuticArea, u8>,
     /// Strength in each modality, 0..=100; a missing modality counts 0.
+    #[serde(deserialize_with = "whole_weights")]
     pub modality_weights: BTreeMap<Modality, u8>,
     /// Interest in each development stage, 0..=100; empty means no preference (neutral).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_weights")]
     pub stage_preferences: BTreeMap<Stage, u8>,
     /// Minimum score, 0..=100, for the institution to be selected without a preference.
+    #[serde(deserialize_with = "whole_weight")]
     pub threshold: u8,
+}
+
+/// A weight as JSON Schema's `integer` means it: `45` and `45.0` alike; out of 0..=255 it is a
+/// type error (and 101..=255 an `out_of_range` problem).
+struct Whole(u8);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Whole;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number from 0 to 100")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Whole, E> {
+                u8::try_from(v)
+                    .map(Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Whole, E> {
+                u8::try_from(v)
+                    .map(Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Whole, E> {
+                if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
+                    Ok(Whole(v as u8))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn whole_weight<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    Whole::deserialize(d).map(|w| w.0)
+}
+
+fn whole_weights<'de, D, K>(d: D) -> Result<BTreeMap<K, u8>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+{
+    let raw: BTreeMap<K, Whole> = BTreeMap::deserialize(d)?;
+    Ok(raw.into_iter().map(|(k, w)| (k, w.0)).collect())
 }
 
 impl RoutingProfile {

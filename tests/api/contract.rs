@@ -449,6 +449,19 @@ async fn the_contract_states_the_bounds_the_server_enforces() {
         .await;
     assert_eq!(res.status, 422, "{}", res.body);
     assert_eq!(res.field_errors().len(), 2, "{}", res.body);
+    // `integer` in JSON Schema takes 45.0 too.
+    let res = app
+        .put("/v1/institutions/curie/routing-profile")
+        .token(&admin)
+        .header("If-Match", "*")
+        .json(json!({"accepted_inquiry_types": ["licensing"], "therapeutic_area_weights": {"breast": 95.0}, "modality_weights": {}, "threshold": 45.0}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.body["profile"]["therapeutic_area_weights"]["breast"],
+        95
+    );
 
     let create = &doc["paths"]["/v1/inquiries"]["post"]["parameters"];
     let key = create
