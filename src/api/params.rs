@@ -95,6 +95,28 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// For nested objects: serde's derived structs also take a JSON array (fields by position);
+/// the contract says object, so only a map is read (through the same `MapAccess`, so error
+/// pointers keep their depth). Absent is `None`; `null` or an array is a type error.
+fn object_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct MapOnly<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for MapOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(MapOnly(std::marker::PhantomData))
+        .map(Some)
+}
+
 fn check_password(c: &mut Checks, pointer: &str, password: Option<String>) -> String {
     let Some(password) = password else {
         c.push(pointer, "required", "is required");
@@ -144,7 +166,8 @@ pub struct ContactCreate {
     #[schema(required = true, value_type = String, format = "email", min_length = 1, max_length = 254)]
     pub email: Option<String>,
     /// Taxonomy values the contact handles best; used to pick the contact of a referral.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
+    #[schema(nullable = false)]
     pub expertise: Option<Expertise>,
 }
 
@@ -189,7 +212,7 @@ pub struct ContactUpdate {
     #[schema(nullable = false, format = "email", min_length = 1, max_length = 254)]
     #[serde(default, deserialize_with = "present")]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "object_only")]
     #[schema(nullable = false)]
     pub expertise: Option<Expertise>,
     #[serde(default, deserialize_with = "present")]
@@ -337,6 +360,7 @@ pub struct RoutingPreviewRequest {
 }))]
 pub struct InquiryCreate {
     #[schema(required = true, value_type = SubmitterInput)]
+    #[serde(default, deserialize_with = "object_only")]
     pub submitter: Option<SubmitterInput>,
     #[schema(required = true, value_type = crate::domain::taxonomy::InquiryType)]
     pub inquiry_type: Option<crate::domain::taxonomy::InquiryType>,

@@ -373,6 +373,45 @@ async fn the_server_refuses_what_the_document_refuses() {
         res.field_errors(),
         vec![("/name".into(), "too_long".into())]
     );
+    // `null` is not "leave it as it is" (nor "clear it"): leave the field out.
+    let contact = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&admin)
+        .json(json!({"name": "Dr C", "email": "c@curie.fr"}))
+        .send()
+        .await;
+    let contact = contact.body["id"].as_str().unwrap().to_owned();
+    let res = app
+        .patch(&format!("/v1/institutions/curie/contacts/{contact}"))
+        .token(&admin)
+        .json(json!({"name": null, "title": null}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![
+            ("/name".into(), "invalid_type".into()),
+            ("/title".into(), "invalid_type".into())
+        ]
+    );
+    // A nested object written as an array (fields by position) is not that object.
+    let res = app
+        .patch(&format!("/v1/institutions/curie/contacts/{contact}"))
+        .token(&admin)
+        .json(json!({"expertise": [["licensing"], ["breast"], ["adc"]]}))
+        .send()
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/expertise".into(), "invalid_type".into())]
+    );
+    let mut body = crate::support::psma_inquiry();
+    body["submitter"] = json!(["H", "biotech", "A", "a@b.example", "DE"]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/submitter".into(), "invalid_type".into())]
+    );
     // Hand routing names its own field in errors.
     let mut body = crate::support::psma_inquiry();
     body["inquiry_type"] = json!("other");
