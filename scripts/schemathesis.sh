@@ -6,7 +6,7 @@
 # bearer token and a tracking token (from an inquiry submitted for the run) on every request;
 # the anonymous run sends neither, so that every staff operation must refuse it as documented.
 #
-#   scripts/schemathesis.sh                      # about 7 minutes on 2 cores
+#   scripts/schemathesis.sh                      # about 6 minutes on 2 cores
 #   SECONDS_PER_ROLE=30 scripts/schemathesis.sh  # shorter
 #   ROLES=triager scripts/schemathesis.sh        # one role
 #   ROLES=anonymous CHECKS=not_a_server_error PHASES=fuzzing scripts/schemathesis.sh
