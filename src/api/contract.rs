@@ -283,7 +283,8 @@ fn text_patterns(doc: &mut Value) {
                 Value::Array(t) => t.iter().any(|t| t == "string"),
                 _ => false,
             };
-            if is_text && p.get("maxLength").is_some() {
+            // A `format` (email) already says more than the pattern would.
+            if is_text && p.get("maxLength").is_some() && p.get("format").is_none() {
                 let required = p["minLength"].as_u64().unwrap_or(0) >= 1;
                 p["pattern"] = json!(if required { NOT_BLANK } else { NO_CONTROL });
             }
