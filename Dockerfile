@@ -1,6 +1,6 @@
-# Guichet in a container. The build needs only a C compiler (present in the rust image):
-# SQLite and libpq are compiled from source into the binary, so the runtime image needs no
-# database client libraries.
+# Guichet in a container. The build needs a C compiler, perl and make (all in the rust image):
+# SQLite, libpq and the OpenSSL libpq uses for TLS are compiled from source into the binary, so
+# the runtime image needs no database client or TLS libraries.
 
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
