@@ -26,6 +26,9 @@ pub struct Claims {
     pub typ: String,
     /// The session id, checked against the database on every request.
     pub sid: String,
+    /// A unique id per token, so that two tokens issued in the same second differ.
+    #[serde(default)]
+    pub jti: String,
 }
 
 pub struct TokenKeys {
@@ -89,6 +92,7 @@ impl TokenKeys {
             exp: iat + self.ttl_seconds as i64,
             typ: ACCESS.into(),
             sid: session_id.into(),
+            jti: crate::auth::random_secret(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
@@ -132,6 +136,15 @@ mod tests {
     fn short_secrets_are_refused() {
         assert!(TokenKeys::new(b"too short", 900).is_err());
         assert!(TokenKeys::new(SECRET, 901).is_err());
+    }
+
+    #[test]
+    fn two_tokens_of_one_session_in_one_second_differ() {
+        let k = keys();
+        let now = Utc::now();
+        let a = k.issue("user-1", "session-1", now).unwrap_or_default();
+        let b = k.issue("user-1", "session-1", now).unwrap_or_default();
+        assert_ne!(a, b);
     }
 
     #[test]
