@@ -127,17 +127,23 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
 
 /// Parses, deserializes (collecting every type error) and validates a body.
 pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| Error::BadRequest {
-        code: "malformed_json",
-        detail: format!("The body is not valid JSON: {e}."),
-    })?;
-    // serde_json keeps the last of two equal keys; a client sending both meant something else.
-    if let Err(e) = serde_json::from_slice::<NoDuplicateKeys>(body) {
-        return Err(Error::BadRequest {
-            code: "duplicate_key",
-            detail: format!("The body has a key twice: {e}."),
-        });
-    }
+    // One pass: serde_json would keep the last of two equal keys; a client sending both meant
+    // something else, so the value is built by a visitor that refuses them.
+    let value = match serde_json::from_slice::<NoDuplicateKeys>(body) {
+        Ok(NoDuplicateKeys(value)) => value,
+        Err(e) if e.is_data() => {
+            return Err(Error::BadRequest {
+                code: "duplicate_key",
+                detail: format!("The body has a key twice: {e}."),
+            });
+        }
+        Err(e) => {
+            return Err(Error::BadRequest {
+                code: "malformed_json",
+                detail: format!("The body is not valid JSON: {e}."),
+            });
+        }
+    };
     if !value.is_object() {
         return Err(Error::validation_one(
             "",
@@ -164,56 +170,66 @@ pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
     }
 }
 
-/// Walks a JSON document and fails on the first object that has a key twice.
-struct NoDuplicateKeys;
+/// A JSON value read like `serde_json::Value`, but refusing an object that has a key twice
+/// (the only data error it raises: every other failure is a syntax error).
+struct NoDuplicateKeys(Value);
 
 impl<'de> Deserialize<'de> for NoDuplicateKeys {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NoDuplicateKeys)
+        d.deserialize_any(StrictVisitor).map(NoDuplicateKeys)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
-    type Value = NoDuplicateKeys;
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
-        Ok(self)
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
-        Ok(self)
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
-        Ok(self)
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
-        Ok(self)
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
-        Ok(self)
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
     }
-    fn visit_unit<E>(self) -> Result<Self, E> {
-        Ok(self)
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
-        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
-        Ok(self)
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(NoDuplicateKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         use serde::de::Error as _;
-        let mut keys = std::collections::HashSet::new();
+        let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            map.next_value::<NoDuplicateKeys>()?;
-            if !keys.insert(key.clone()) {
+            let NoDuplicateKeys(value) = map.next_value()?;
+            if object.contains_key(&key) {
                 return Err(A::Error::custom(format!(
                     "`{}` appears more than once in an object",
                     key.chars().take(64).collect::<String>()
                 )));
             }
+            object.insert(key, value);
         }
-        Ok(self)
+        Ok(Value::Object(object))
     }
 }
 

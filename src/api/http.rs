@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 
 use crate::api::problem::Problem;
 
@@ -111,7 +111,7 @@ pub async fn hygiene(
         || req.headers().contains_key("x-tracking-token")
         || !(req.method() == Method::GET || req.method() == Method::HEAD);
 
-    let mut res = if crate::api::problem::has_control_characters(req.query_string()) {
+    let mut res = if has_control_characters(req.query_string()) {
         // PostgreSQL refuses NUL in text and SQLite stores it: refuse control characters for
         // both, before any handler.
         let problem = actix_web::ResponseError::error_response(&crate::error::Error::BadRequest {
@@ -152,6 +152,7 @@ pub async fn hygiene(
         next.call(req).await?.map_into_boxed_body()
     };
 
+    rate_limit_headers(&mut res);
     if Draining::now(res.request()) {
         res.response_mut()
             .head_mut()
@@ -178,10 +179,81 @@ pub async fn hygiene(
     Ok(res)
 }
 
+/// Whether the percent-decoded query string holds a control character (NUL, line breaks...).
+fn has_control_characters(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(decoded) => {
+                        i += 2;
+                        decoded
+                    }
+                    Err(_) => b'%',
+                }
+            }
+            other => other,
+        };
+        if b < 0x20 || b == 0x7f {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The quotas a throttled operation used, as the IETF `RateLimit-Policy` and `RateLimit`
+/// fields (draft-ietf-httpapi-ratelimit-headers): `"login-account";q=10;w=900` and
+/// `"login-account";r=7;t=840` (remaining, seconds until the window resets).
+fn rate_limit_headers(res: &mut ServiceResponse<BoxBody>) {
+    let quotas: Vec<crate::service::Quota> = res
+        .request()
+        .extensions()
+        .get::<std::sync::Arc<std::sync::Mutex<Vec<crate::service::Quota>>>>()
+        .and_then(|q| q.lock().ok().map(|q| q.clone()))
+        .unwrap_or_default();
+    if quotas.is_empty() {
+        return;
+    }
+    let policy = quotas
+        .iter()
+        .map(|q| format!("\"{}\";q={};w={}", q.policy, q.limit, q.window_seconds))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let state = quotas
+        .iter()
+        .map(|q| format!("\"{}\";r={};t={}", q.policy, q.remaining, q.reset_seconds))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let headers = res.headers_mut();
+    if let (Ok(p), Ok(s)) = (
+        HeaderValue::from_str(&policy),
+        HeaderValue::from_str(&state),
+    ) {
+        headers.insert(header::HeaderName::from_static("ratelimit-policy"), p);
+        headers.insert(header::HeaderName::from_static("ratelimit"), s);
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_encoded_or_not() {
+        assert!(has_control_characters("q=her%002"));
+        assert!(has_control_characters("q=a%0Ab"));
+        assert!(has_control_characters("q=%7f"));
+        assert!(has_control_characters("q=a\u{1}"));
+        assert!(!has_control_characters("q=h%C3%A9r%20x&limit=5"));
+        assert!(!has_control_characters("q=100%"));
+        assert!(!has_control_characters("q=%zz"));
+        assert!(!has_control_characters(""));
+    }
 
     #[test]
     fn origins_are_checked_at_start() {

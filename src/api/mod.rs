@@ -159,7 +159,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The contract as served: the derived document, tightened by [`contract::tighten`].
 pub fn openapi_document() -> serde_json::Value {
-    let mut doc = serde_json::to_value(openapi()).unwrap_or_default();
+    tightened(&openapi())
+}
+
+fn tightened(derived: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(derived).unwrap_or_default();
     contract::tighten(&mut doc);
     doc
 }
@@ -245,8 +249,9 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let route_table = RouteTable::from_openapi(&openapi());
-    let mut served = openapi_document();
+    let derived = openapi();
+    let route_table = RouteTable::from_openapi(&derived);
+    let mut served = tightened(&derived);
     if let Some(url) = &options.public_url
         && let Some(servers) = served["servers"].as_array_mut()
     {

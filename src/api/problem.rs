@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use serde::Serialize;
 use utoipa::{ToResponse, ToSchema};
@@ -235,7 +235,6 @@ pub async fn request_context(
             if let Some(v) = request_id_value {
                 res.headers_mut().insert(header_name, v);
             }
-            rate_limit_headers(&mut res);
             (res.status().as_u16(), Ok(res))
         }
         Err(mut response) => {
@@ -264,65 +263,6 @@ pub async fn request_context(
         "request"
     );
     result
-}
-
-/// Whether the percent-decoded query string holds a control character (NUL, line breaks...).
-pub(crate) fn has_control_characters(query: &str) -> bool {
-    let bytes = query.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(decoded) => {
-                        i += 2;
-                        decoded
-                    }
-                    Err(_) => b'%',
-                }
-            }
-            other => other,
-        };
-        if b < 0x20 || b == 0x7f {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// The quotas a throttled operation used, as the IETF `RateLimit-Policy` and `RateLimit`
-/// fields (draft-ietf-httpapi-ratelimit-headers): `"login-account";q=10;w=900` and
-/// `"login-account";r=7;t=840` (remaining, seconds until the window resets).
-fn rate_limit_headers(res: &mut ServiceResponse<BoxBody>) {
-    let quotas: Vec<crate::service::Quota> = res
-        .request()
-        .extensions()
-        .get::<std::sync::Arc<std::sync::Mutex<Vec<crate::service::Quota>>>>()
-        .and_then(|q| q.lock().ok().map(|q| q.clone()))
-        .unwrap_or_default();
-    if quotas.is_empty() {
-        return;
-    }
-    let policy = quotas
-        .iter()
-        .map(|q| format!("\"{}\";q={};w={}", q.policy, q.limit, q.window_seconds))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let state = quotas
-        .iter()
-        .map(|q| format!("\"{}\";r={};t={}", q.policy, q.remaining, q.reset_seconds))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let headers = res.headers_mut();
-    if let (Ok(p), Ok(s)) = (
-        HeaderValue::from_str(&policy),
-        HeaderValue::from_str(&state),
-    ) {
-        headers.insert(header::HeaderName::from_static("ratelimit-policy"), p);
-        headers.insert(header::HeaderName::from_static("ratelimit"), s);
-    }
 }
 
 fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
@@ -494,20 +434,3 @@ pub struct PreconditionFailedProblem(#[allow(dead_code)] Problem);
     example = json!({"type": "urn:guichet:problem:if_match_required", "title": "Precondition Required", "status": 428, "detail": "This change requires an If-Match header with the ETag you read.", "code": "if_match_required", "request_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"})
 )]
 pub struct PreconditionRequiredProblem(#[allow(dead_code)] Problem);
-
-#[cfg(test)]
-mod tests {
-    use super::has_control_characters;
-
-    #[test]
-    fn control_characters_are_found_encoded_or_not() {
-        assert!(has_control_characters("q=her%002"));
-        assert!(has_control_characters("q=a%0Ab"));
-        assert!(has_control_characters("q=%7f"));
-        assert!(has_control_characters("q=a\u{1}"));
-        assert!(!has_control_characters("q=h%C3%A9r%20x&limit=5"));
-        assert!(!has_control_characters("q=100%"));
-        assert!(!has_control_characters("q=%zz"));
-        assert!(!has_control_characters(""));
-    }
-}

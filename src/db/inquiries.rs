@@ -538,7 +538,7 @@ impl<'a> Event<'a> {
 pub fn event_insert(conn: &mut DbConn, e: Event<'_>) -> Result<(), Error> {
     diesel::insert_into(events::table)
         .values((
-            events::id.eq(crate::service::new_id()),
+            events::id.eq(crate::domain::new_id()),
             events::inquiry_id.eq(e.inquiry_id),
             events::referral_id.eq(e.referral_id),
             events::institution_id.eq(e.institution_id),

@@ -8,3 +8,8 @@ pub mod lifecycle;
 pub mod routing;
 pub mod taxonomy;
 pub mod validation;
+
+/// A new id: UUIDv7, so ids sort by creation time and make stable cursors.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

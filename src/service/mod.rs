@@ -134,10 +134,7 @@ impl<T, C> Page<T, C> {
     }
 }
 
-/// A new id: UUIDv7, so ids sort by creation time and make stable cursors.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
+pub use crate::domain::new_id;
 
 /// An id from a path that cannot name anything (not a UUID) is simply not found, before it
 /// reaches the database (PostgreSQL refuses some bytes that SQLite stores).
