@@ -88,22 +88,13 @@ load_end() {
     wait "$LOAD_PID"
 }
 
-# Some referrals so that the list reads real rows: the walkthrough's inquiry, routed to two
-# institutions each time.
+# Some referrals so that the list reads real rows: bench/submit.json, the benches' one sample
+# inquiry, five times.
 seed_inquiries() {
     local i code
     for i in 1 2 3 4 5; do
         code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -X POST "$BASE_URL/v1/inquiries" \
-            -H 'Content-Type: application/json' -H "Idempotency-Key: outage-$i-$(date +%s%N)" -d @- <<'EOF'
-{"submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech",
-               "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"},
- "inquiry_type": "clinical_trial",
- "title": "Phase 1 sites for a HER2 ADC combined with radiotherapy",
- "summary": "We look for two French sites for a first-in-human trial of a HER2-targeted ADC with concurrent radiotherapy in metastatic breast cancer.",
- "therapeutic_areas": ["breast"], "modalities": ["adc", "radiotherapy"], "stage": "phase_1",
- "keywords": ["HER2"], "non_confidential": true}
-EOF
-        )"
+            -H 'Content-Type: application/json' -H "Idempotency-Key: outage-$i-$(date +%s%N)" -d @"$REPO_DIR/bench/submit.json")"
         [ "$code" = 201 ] || die "seeding: POST /v1/inquiries answered $code"
     done
 }

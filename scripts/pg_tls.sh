@@ -148,16 +148,7 @@ if wait_ready; then
     pass "a: serve over verify-full is ready (200)"
     code="$(curl -s -o "$WORK_DIR/submit.json" -w '%{http_code}' --max-time 30 \
         -X POST "$BASE_URL/v1/inquiries" -H 'Content-Type: application/json' \
-        -H "Idempotency-Key: pg-tls-$(date +%s)-$$" -d @- <<'EOF'
-{"submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech",
-               "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"},
- "inquiry_type": "clinical_trial",
- "title": "Phase 1 sites for a HER2 ADC combined with radiotherapy",
- "summary": "We look for two French sites for a first-in-human trial of a HER2-targeted ADC with concurrent radiotherapy in metastatic breast cancer.",
- "therapeutic_areas": ["breast"], "modalities": ["adc", "radiotherapy"], "stage": "phase_1",
- "keywords": ["HER2"], "non_confidential": true}
-EOF
-    )" || code="curl-failed"
+        -H "Idempotency-Key: pg-tls-$(date +%s)-$$" -d @"$REPO_DIR/bench/submit.json")" || code="curl-failed"
     if [ "$code" = 201 ]; then
         pass "a: POST /v1/inquiries 201 ($(grep -o '"reference":"[^"]*"' "$WORK_DIR/submit.json"))"
     else

@@ -46,65 +46,47 @@ pub async fn auth_login(
 
     // Each attempt is counted before its password is hashed, so a burst of parallel guesses
     // gets at most the limit of verifications; a success gives its counts back.
-    let (account, stored_hash, quotas) = {
+    let (quotas, wait, account, stored_hash) = {
         let (account_key, address_key, email) =
             (account_key.clone(), address_key.clone(), email.clone());
         g.db.run(move |conn| {
             let now = db::now();
             let window = Duration::seconds(window_seconds as i64);
-            let per_account = throttles::throttle_attempt(
-                conn,
-                &account_key,
-                now,
-                window,
-                limits.login_failures_per_account,
-                window,
-            )?;
-            let per_address = throttles::throttle_attempt(
-                conn,
-                &address_key,
-                now,
-                window,
-                limits.login_failures_per_address,
-                window,
-            )?;
-            let quotas = [
-                Quota::of(
+            let mut quotas = Vec::new();
+            let mut wait = None;
+            for (policy, key, limit) in [
+                (
                     "login-account",
+                    &account_key,
                     limits.login_failures_per_account,
-                    window_seconds,
-                    &per_account,
                 ),
-                Quota::of(
+                (
                     "login-address",
+                    &address_key,
                     limits.login_failures_per_address,
-                    window_seconds,
-                    &per_address,
                 ),
-            ];
-            let wait = [per_account.retry_after, per_address.retry_after]
-                .into_iter()
-                .flatten()
-                .max();
-            if let Some(wait) = wait {
-                return Ok(Err((wait, quotas)));
+            ] {
+                let attempt = throttles::throttle_attempt(conn, key, now, window, limit, window)?;
+                wait = wait.max(attempt.retry_after);
+                quotas.push(Quota::of(policy, limit, window_seconds, &attempt));
             }
-            let (account, hash) = accounts::user_by_email(conn, &email)?.unzip();
-            Ok(Ok((account, hash, quotas)))
+            // A refused attempt reads no account.
+            let (account, hash) = match wait {
+                Some(_) => (None, None),
+                None => accounts::user_by_email(conn, &email)?.unzip(),
+            };
+            Ok((quotas, wait, account, hash))
         })
         .await?
-        .map_err(|(retry_after, quotas)| {
-            for q in quotas {
-                if q.remaining == 0 {
-                    g.metrics.throttled(q.policy);
-                }
-                client.report(q);
-            }
-            Error::TooManyRequests { retry_after }
-        })?
     };
     for q in quotas {
+        if wait.is_some() && q.remaining == 0 {
+            g.metrics.throttled(q.policy);
+        }
         client.report(q);
+    }
+    if let Some(retry_after) = wait {
+        return Err(Error::TooManyRequests { retry_after });
     }
 
     let password_ok = g.passwords.verify(password, stored_hash).await?;
@@ -151,19 +133,7 @@ pub async fn auth_refresh(
 ) -> Result<TokenPair, Error> {
     // Refresh tokens are 256-bit random values, so guessing is hopeless; the throttle bounds
     // the database work a client can cause, and is shown like every other.
-    let per_minute = g.limits.refreshes_per_minute;
-    let key = format!("refresh:address:{}", client.addr);
-    let attempt =
-        g.db.run(move |conn| {
-            let window = Duration::seconds(60);
-            throttles::throttle_attempt(conn, &key, db::now(), window, per_minute, window)
-        })
-        .await?;
-    client.report(Quota::of("refresh", per_minute, 60, &attempt));
-    if let Some(retry_after) = attempt.retry_after {
-        g.metrics.throttled("refresh");
-        return Err(Error::TooManyRequests { retry_after });
-    }
+    crate::service::per_minute(g, client, "refresh", g.limits.refreshes_per_minute).await?;
     let presented = secret_hash(refresh_token);
     let next_token = random_secret();
     let next_hash = secret_hash(&next_token);

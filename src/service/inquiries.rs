@@ -174,19 +174,7 @@ pub async fn inquiry_submit(
     idempotency_key: Option<String>,
     client: &Client,
 ) -> Result<Submitted, Error> {
-    let per_minute = g.limits.submissions_per_minute;
-    let key = format!("submit:address:{}", client.addr);
-    let attempt =
-        g.db.run(move |conn| {
-            let window = Duration::seconds(60);
-            throttles::throttle_attempt(conn, &key, db::now(), window, per_minute, window)
-        })
-        .await?;
-    client.report(Quota::of("submissions", per_minute, 60, &attempt));
-    if let Some(retry_after) = attempt.retry_after {
-        g.metrics.throttled("submissions");
-        return Err(Error::TooManyRequests { retry_after });
-    }
+    crate::service::per_minute(g, client, "submissions", g.limits.submissions_per_minute).await?;
 
     let request_hash = secret_hash(&serde_json::to_string(&draft).map_err(Error::internal)?);
     let idem_key = idempotency_key.map(|k| format!("inquiry:{k}"));

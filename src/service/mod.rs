@@ -100,6 +100,38 @@ impl Client {
     }
 }
 
+/// Counts one call of `policy` from the client's address in a one-minute window before the work
+/// it guards, reports the quota, and refuses the call (429) over `limit`.
+pub(crate) async fn per_minute(
+    g: &Guichet,
+    client: &Client,
+    policy: &'static str,
+    limit: u32,
+) -> Result<(), crate::error::Error> {
+    let key = format!("{policy}:address:{}", client.addr);
+    let attempt =
+        g.db.run(move |conn| {
+            let window = chrono::Duration::seconds(60);
+            crate::db::throttles::throttle_attempt(
+                conn,
+                &key,
+                crate::db::now(),
+                window,
+                limit,
+                window,
+            )
+        })
+        .await?;
+    client.report(Quota::of(policy, limit, 60, &attempt));
+    match attempt.retry_after {
+        Some(retry_after) => {
+            g.metrics.throttled(policy);
+            Err(crate::error::Error::TooManyRequests { retry_after })
+        }
+        None => Ok(()),
+    }
+}
+
 /// Everything a use case needs; cheap to clone, shared by every worker.
 #[derive(Clone)]
 pub struct Guichet {

@@ -234,18 +234,7 @@ fn bind_failures_exit_with_the_codes_of_the_readme() {
     let db = TestDb::new();
     let secret = "0123456789abcdef0123456789abcdef";
     for malformed in ["localhost", "127.0.0.1:99999", "8080", "999.0.0.1:8080"] {
-        let (code, _, err) = guichet(
-            &[
-                "serve",
-                "--database-url",
-                &db.url,
-                "--jwt-secret",
-                secret,
-                "--bind",
-                malformed,
-            ],
-            None,
-        );
+        let (code, _, err) = serve_on(&db.url, secret, malformed);
         assert_eq!(code, 2, "--bind {malformed}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(
@@ -264,18 +253,7 @@ fn bind_failures_exit_with_the_codes_of_the_readme() {
     let taken = taken.local_addr().unwrap().to_string();
     // 192.0.2.1 (TEST-NET-1, RFC 5737) is an address of no machine.
     for unusable in [taken.as_str(), "192.0.2.1:8080"] {
-        let (code, _, err) = guichet(
-            &[
-                "serve",
-                "--database-url",
-                &db.url,
-                "--jwt-secret",
-                secret,
-                "--bind",
-                unusable,
-            ],
-            None,
-        );
+        let (code, _, err) = serve_on(&db.url, secret, unusable);
         assert_eq!(code, 1, "--bind {unusable}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(
@@ -293,6 +271,22 @@ fn the_openapi_subcommand_prints_the_checked_in_contract() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap();
     assert_eq!(out, checked_in);
+}
+
+/// `guichet serve` on `bind`, for the tests of what a bad address does (it never gets ready).
+fn serve_on(database_url: &str, secret: &str, bind: &str) -> (i32, String, String) {
+    guichet(
+        &[
+            "serve",
+            "--database-url",
+            database_url,
+            "--jwt-secret",
+            secret,
+            "--bind",
+            bind,
+        ],
+        None,
+    )
 }
 
 /// One HTTP/1.1 exchange on an open connection: (status, lower-cased head).
