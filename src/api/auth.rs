@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use crate::api::extract::{ClientAddr, MaybeValid, Valid};
 use crate::api::params::{LoginRequest, LogoutRequest, RefreshRequest};
 use crate::api::views::{TokenResponse, UserView};
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::error::Error;
 use crate::service::{self, Guichet};
 
@@ -107,7 +107,7 @@ pub async fn auth_refresh(
 #[post("/auth/logout")]
 pub async fn auth_logout(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     body: MaybeValid<LogoutRequest>,
 ) -> Result<HttpResponse, Error> {
     service::auth::auth_logout(&g, &actor, body.0.flatten()).await?;
@@ -129,6 +129,6 @@ pub async fn auth_logout(
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn me_get(g: web::Data<Guichet>, actor: Actor) -> Result<web::Json<UserView>, Error> {
+pub async fn me_get(g: web::Data<Guichet>, actor: Staff) -> Result<web::Json<UserView>, Error> {
     Ok(web::Json(service::auth::me_get(&g, &actor).await?.into()))
 }

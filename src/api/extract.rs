@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::error::{Error, FieldError};
 use crate::service::{self, Guichet};
 
@@ -346,7 +346,7 @@ fn remove_at(value: &mut Value, segments: &[String]) -> bool {
 }
 
 /// The caller of a staff endpoint, from `Authorization: Bearer <access token>`.
-impl FromRequest for Actor {
+impl FromRequest for Staff {
     type Error = Error;
     type Future = LocalFuture<Self>;
 

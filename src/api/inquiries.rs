@@ -8,7 +8,7 @@ use crate::api::views::{
     DeskItemView, DeskPage, InquiryView, InstitutionRef, MessageView, RoutingPreviewView,
     RoutingProfileView, SubmissionView, SubmittedReferralView, utc,
 };
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::domain::inquiry::{InquiryStatus, overall_status};
 use crate::domain::routing::RoutingProfile;
 use crate::error::Error;
@@ -276,7 +276,7 @@ pub async fn inquiry_withdraw(
 #[get("/desk")]
 pub async fn desk_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<DeskPage>, Error> {
     let (limit, after) = query.resolve()?;
@@ -326,7 +326,7 @@ pub async fn desk_list(
 #[post("/inquiries/{inquiry_id}/routing")]
 pub async fn inquiry_route(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     body: Valid<ManualRouting>,
 ) -> Result<web::Json<InquiryView>, Error> {
@@ -372,7 +372,7 @@ fn profile_response(i: crate::domain::institution::Institution) -> HttpResponse 
 #[get("/institutions/{institution_id}/routing-profile")]
 pub async fn routing_profile_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     let inst = service::institutions::profile_get(&g, &actor, &path).await?;
@@ -411,7 +411,7 @@ pub async fn routing_profile_get(
 #[put("/institutions/{institution_id}/routing-profile")]
 pub async fn routing_profile_replace(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     req: HttpRequest,
     body: Valid<RoutingProfile>,

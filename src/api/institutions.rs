@@ -7,7 +7,7 @@ use crate::api::extract::{
 };
 use crate::api::params::{ContactCreate, ContactUpdate};
 use crate::api::views::{ContactPage, ContactView, InstitutionPage, InstitutionView, TaxonomyView};
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::error::Error;
 use crate::service::{self, Guichet, Page, known_slug};
 
@@ -115,7 +115,7 @@ pub async fn taxonomy_get() -> web::Json<TaxonomyView> {
 #[get("/institutions/{institution_id}/contacts")]
 pub async fn contact_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<ContactPage>, Error> {
@@ -154,7 +154,7 @@ pub async fn contact_list(
 #[post("/institutions/{institution_id}/contacts")]
 pub async fn contact_create(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     body: Valid<ContactCreate>,
 ) -> Result<HttpResponse, Error> {
@@ -188,7 +188,7 @@ pub async fn contact_create(
 #[get("/institutions/{institution_id}/contacts/{contact_id}")]
 pub async fn contact_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ContactView>, Error> {
     let (institution_id, contact_id) = path.into_inner();
@@ -227,7 +227,7 @@ pub async fn contact_get(
 #[patch("/institutions/{institution_id}/contacts/{contact_id}")]
 pub async fn contact_update(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<(String, String)>,
     body: Valid<ContactUpdate>,
 ) -> Result<web::Json<ContactView>, Error> {

@@ -16,7 +16,7 @@ use crate::api::views::{
     ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView, StatsView,
     TransparencyView, utc,
 };
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
 use crate::error::Error;
 use crate::service::triage::{
@@ -235,7 +235,7 @@ impl QueueQuery {
 #[get("/referrals")]
 pub async fn referral_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     query: web::Query<QueueQuery>,
 ) -> Result<web::Json<ReferralPage>, Error> {
     let request = query.resolve()?;
@@ -301,7 +301,7 @@ pub struct SummaryQuery {
 #[get("/referrals/summary")]
 pub async fn referral_summary(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     query: web::Query<SummaryQuery>,
 ) -> Result<web::Json<ReferralSummaryView>, Error> {
     let (counts, overdue) =
@@ -344,7 +344,7 @@ fn with_etag(detail: ReferralDetail) -> HttpResponse {
 #[get("/referrals/{referral_id}")]
 pub async fn referral_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     Ok(with_etag(
@@ -387,7 +387,7 @@ pub async fn referral_get(
 #[post("/referrals/{referral_id}/transitions")]
 pub async fn referral_transition(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     req: HttpRequest,
     path: web::Path<String>,
     body: Valid<TransitionRequest>,
@@ -436,7 +436,7 @@ pub async fn referral_transition(
 #[post("/referrals/{referral_id}/assignee")]
 pub async fn referral_assign(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     req: HttpRequest,
     path: web::Path<String>,
     body: Valid<AssigneeRequest>,
@@ -472,7 +472,7 @@ pub async fn referral_assign(
 #[get("/referrals/{referral_id}/messages")]
 pub async fn referral_message_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<MessageList>, Error> {
@@ -506,7 +506,7 @@ pub async fn referral_message_list(
 #[get("/referrals/{referral_id}/messages/{message_id}")]
 pub async fn referral_message_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<StaffMessageView>, Error> {
     let (id, message_id) = path.into_inner();
@@ -540,7 +540,7 @@ pub async fn referral_message_get(
 #[post("/referrals/{referral_id}/messages")]
 pub async fn referral_message_create(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     body: Valid<StaffMessageCreate>,
 ) -> Result<HttpResponse, Error> {
@@ -572,7 +572,7 @@ pub async fn referral_message_create(
 #[get("/referrals/{referral_id}/events")]
 pub async fn referral_event_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<EventList>, Error> {
@@ -621,7 +621,7 @@ pub struct PeriodQuery {
 #[get("/institutions/{institution_id}/stats")]
 pub async fn institution_stats_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     query: web::Query<PeriodQuery>,
 ) -> Result<web::Json<StatsView>, Error> {

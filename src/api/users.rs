@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use crate::api::extract::{PageQuery, Valid, encode_cursor};
 use crate::api::params::{UserCreate, UserUpdate};
 use crate::api::views::{UserPage, UserView};
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::error::Error;
 use crate::service::{self, Guichet};
 
@@ -33,7 +33,7 @@ use crate::service::{self, Guichet};
 #[get("/institutions/{institution_id}/users")]
 pub async fn user_list(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<UserPage>, Error> {
@@ -73,7 +73,7 @@ pub async fn user_list(
 #[post("/institutions/{institution_id}/users")]
 pub async fn user_create(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<String>,
     body: Valid<UserCreate>,
 ) -> Result<HttpResponse, Error> {
@@ -108,7 +108,7 @@ pub async fn user_create(
 #[get("/institutions/{institution_id}/users/{user_id}")]
 pub async fn user_get(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<UserView>, Error> {
     let (institution_id, user_id) = path.into_inner();
@@ -146,7 +146,7 @@ pub async fn user_get(
 #[patch("/institutions/{institution_id}/users/{user_id}")]
 pub async fn user_update(
     g: web::Data<Guichet>,
-    actor: Actor,
+    actor: Staff,
     path: web::Path<(String, String)>,
     body: Valid<UserUpdate>,
 ) -> Result<web::Json<UserView>, Error> {

@@ -3,12 +3,15 @@
 //! never held across an `.await`.
 
 pub mod accounts;
+pub mod audit;
 pub mod inquiries;
 pub mod institutions;
+pub mod outbox;
 pub mod schema;
 pub mod settings;
 pub mod throttles;
 pub mod triage;
+pub mod webhooks;
 
 use std::fmt;
 use std::time::Duration;

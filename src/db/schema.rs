@@ -167,6 +167,81 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (seq) {
+        seq -> BigInt,
+        tx_id -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        institution_id -> Nullable<Text>,
+        inquiry_id -> Nullable<Text>,
+        referral_id -> Nullable<Text>,
+        in_feed -> Bool,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        institution_id -> Nullable<Text>,
+        url -> Text,
+        description -> Text,
+        event_types -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        version -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_seq -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_token -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        status_code -> Nullable<Integer>,
+        outcome -> Text,
+        error -> Nullable<Text>,
+        response_excerpt -> Text,
+    }
+}
+
+diesel::table! {
+    sla_signals (referral_id, kind, due_at) {
+        referral_id -> Text,
+        kind -> Text,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(contacts -> institutions (institution_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -175,6 +250,9 @@ diesel::joinable!(referrals -> inquiries (inquiry_id));
 diesel::joinable!(referrals -> institutions (institution_id));
 diesel::joinable!(messages -> referrals (referral_id));
 diesel::joinable!(referrals -> contacts (contact_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> outbox_events (event_seq));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
@@ -190,4 +268,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     idempotency_keys,
     reference_counters,
+    outbox_events,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
+    sla_signals,
 );

@@ -16,15 +16,65 @@ pub struct User {
     pub updated_at: NaiveDateTime,
 }
 
-/// The authenticated caller of a staff endpoint.
+/// Who causes a change or asks for something: one closed type, so that every authorization
+/// decision (in `service::authz`) and every audit row names its caller the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
+pub enum Actor {
+    /// A signed-in institution account or operator.
+    Staff(Staff),
+    /// Whoever holds the tracking token of this inquiry.
+    Submitter { inquiry_id: String },
+    /// Guichet itself: routing rules, the SLA clock, the delivery worker, the command line.
+    System,
+}
+
+impl Actor {
+    /// The audit row's `actor_kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Staff(_) => "user",
+            Actor::Submitter { .. } => "submitter",
+            Actor::System => "system",
+        }
+    }
+
+    /// The audit row's `actor_id`: the user, or none.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Actor::Staff(s) => Some(&s.user_id),
+            Actor::Submitter { .. } | Actor::System => None,
+        }
+    }
+}
+
+impl From<&Staff> for Actor {
+    fn from(staff: &Staff) -> Self {
+        Actor::Staff(staff.clone())
+    }
+}
+
+/// The authenticated caller of a staff endpoint (the `Actor::Staff` variant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
     pub user_id: String,
     pub email: String,
     pub role: Role,
     /// `None` for operators, who see every institution.
     pub institution_id: Option<String>,
     pub session_id: String,
+}
+
+impl Staff {
+    /// The caller signed in as `user` in `session_id`.
+    pub fn of(user: &User, session_id: &str) -> Self {
+        Staff {
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            institution_id: user.institution_id.clone(),
+            session_id: session_id.to_owned(),
+        }
+    }
 }
 
 /// Emails are compared case-insensitively: stored trimmed and lower-cased.

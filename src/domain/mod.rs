@@ -2,12 +2,14 @@
 
 pub mod account;
 pub mod calendar;
+pub mod event;
 pub mod inquiry;
 pub mod institution;
 pub mod lifecycle;
 pub mod routing;
 pub mod taxonomy;
 pub mod validation;
+pub mod webhook;
 
 /// A new id: UUIDv7, so ids sort by creation time and make stable cursors.
 pub fn new_id() -> String {

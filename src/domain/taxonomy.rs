@@ -152,6 +152,25 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// The catalogue of events: what the feed lists and webhooks deliver (docs/EVENTS.md).
+    EventType {
+        InquirySubmitted = "inquiry.submitted": "An inquiry was submitted",
+        InquiryWithdrawn = "inquiry.withdrawn": "The submitter withdrew an inquiry",
+        InquiryRouted = "inquiry.routed": "An inquiry was routed (by the rules, to the desk, or by hand)",
+        ReferralCreated = "referral.created": "A referral arrived at an institution",
+        ReferralAssigned = "referral.assigned": "A referral was assigned to a contact",
+        ReferralStatusChanged = "referral.status_changed": "A referral changed status",
+        ReferralMessagePosted = "referral.message_posted": "A message the submitter sees was posted on a referral",
+        ReferralNotePosted = "referral.note_posted": "An internal note was posted on a referral (never shown to submitters)",
+        ReferralSlaDueSoon = "referral.sla_due_soon": "A referral's first response is due within a business day",
+        ReferralSlaBreached = "referral.sla_breached": "A referral's first response is overdue",
+        RoutingProfileChanged = "routing_profile.changed": "An institution replaced its routing profile",
+        WebhookEndpointDisabled = "webhook_endpoint.disabled": "Guichet disabled a webhook endpoint that kept failing or answered 410",
+        WebhookEndpointPing = "webhook_endpoint.ping": "A test delivery asked for by hand (not in the feed)",
+    }
+}
+
+vocabulary! {
     /// Where a referral stands in its lifecycle.
     ReferralStatus {
         New = "new": "New",

@@ -4,8 +4,9 @@ use chrono::{Duration, Utc};
 
 use crate::auth::{random_secret, secret_hash};
 use crate::db::{self, accounts, throttles};
-use crate::domain::account::{Actor, User, normalize_email};
+use crate::domain::account::{Actor, Staff, User, normalize_email};
 use crate::error::Error;
+use crate::service::record::{Change, record};
 use crate::service::{Client, Guichet, Quota, new_id};
 
 /// What a successful login or refresh returns.
@@ -103,15 +104,18 @@ pub async fn auth_login(
     let refresh_hash = secret_hash(&refresh_token);
     let session_id = new_id();
     {
-        let (user_id, session_id) = (user.id.clone(), session_id.clone());
+        let (user, session_id) = (user.clone(), session_id.clone());
         g.db.run(move |conn| {
             throttles::throttle_clear(conn, &account_key)?;
             throttles::throttle_refund(conn, &address_key)?;
             db::transaction(conn, |conn| {
                 let now = db::now();
                 let expires = now + Duration::seconds(ttl);
-                accounts::session_insert(conn, &session_id, &user_id, now, expires)?;
-                accounts::refresh_insert(conn, &new_id(), &session_id, &refresh_hash, now, expires)
+                accounts::session_insert(conn, &session_id, &user.id, now, expires)?;
+                accounts::refresh_insert(conn, &new_id(), &session_id, &refresh_hash, now, expires)?;
+                let actor = Actor::Staff(Staff::of(&user, &session_id));
+                record(conn, &actor, now, Change::SessionStarted { user: &user })?;
+                Ok(())
             })
         })
         .await?;
@@ -147,6 +151,17 @@ pub async fn auth_refresh(
                     return Ok(Err(invalid_refresh_token()));
                 };
                 if token.used_at.is_some() || !accounts::refresh_claim(conn, &token.id, now)? {
+                    if let Some(owner) = accounts::session_user(conn, &token.session_id, now)? {
+                        record(
+                            conn,
+                            &Actor::System,
+                            now,
+                            Change::SessionEnded {
+                                user_id: &owner.id,
+                                institution_id: owner.institution_id.as_deref(),
+                            },
+                        )?;
+                    }
                     accounts::session_revoke(conn, &token.session_id, now)?;
                     return Ok(Err(Error::Unauthorized {
                         code: "refresh_token_reused",
@@ -161,6 +176,15 @@ pub async fn auth_refresh(
                 };
                 let expires = now + Duration::seconds(ttl);
                 accounts::refresh_insert(conn, &new_id(), &token.session_id, &next_hash, now, expires)?;
+                record(
+                    conn,
+                    &Actor::Staff(Staff::of(&user, &token.session_id)),
+                    now,
+                    Change::SessionRefreshed {
+                        user_id: &user.id,
+                        institution_id: user.institution_id.as_deref(),
+                    },
+                )?;
                 Ok(Ok((user, token.session_id)))
             })
         })
@@ -178,7 +202,7 @@ pub async fn auth_refresh(
 /// token of the same account.
 pub async fn auth_logout(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     refresh_token: Option<String>,
 ) -> Result<(), Error> {
     let actor = actor.clone();
@@ -186,6 +210,15 @@ pub async fn auth_logout(
         db::transaction(conn, |conn| {
             let now = db::now();
             accounts::session_revoke(conn, &actor.session_id, now)?;
+            record(
+                conn,
+                &Actor::Staff(actor.clone()),
+                now,
+                Change::SessionEnded {
+                    user_id: &actor.user_id,
+                    institution_id: actor.institution_id.as_deref(),
+                },
+            )?;
             if let Some(token) = refresh_token
                 && let Some(t) = accounts::refresh_by_hash(conn, &secret_hash(&token))?
                 && let Some(owner) = accounts::session_user(conn, &t.session_id, now)?
@@ -201,14 +234,14 @@ pub async fn auth_logout(
 
 /// Turns a bearer token into the actor behind it: the signature and claims first, then the
 /// database, so that logout and disabled accounts take effect on the next request.
-pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Actor, Error> {
+pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Staff, Error> {
     let claims = g.tokens.verify(bearer)?;
     let session_id = claims.sid.clone();
     let user: Option<User> =
         g.db.run(move |conn| accounts::session_user(conn, &session_id, db::now()))
             .await?;
     match user {
-        Some(user) if user.id == claims.sub => Ok(Actor {
+        Some(user) if user.id == claims.sub => Ok(Staff {
             user_id: user.id,
             email: user.email,
             role: user.role,
@@ -220,7 +253,7 @@ pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Actor, Error> {
 }
 
 /// `GET /v1/me`: the actor's account as stored now.
-pub async fn me_get(g: &Guichet, actor: &Actor) -> Result<User, Error> {
+pub async fn me_get(g: &Guichet, actor: &Staff) -> Result<User, Error> {
     let id = actor.user_id.clone();
     g.db.run(move |conn| accounts::user_get(conn, &id))
         .await?

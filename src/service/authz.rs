@@ -1,7 +1,7 @@
 //! Every authorization decision of Guichet, in one place. A caller who may not learn that an
 //! object exists gets the same 404 as for a missing one.
 
-use crate::domain::account::Actor;
+use crate::domain::account::Staff;
 use crate::domain::taxonomy::Role;
 use crate::error::Error;
 
@@ -19,7 +19,7 @@ pub enum InstitutionAction {
 /// - staff of another institution: 404, as if the resource did not exist;
 /// - triagers asking to administer their own institution: 403.
 pub fn institution_access(
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     action: InstitutionAction,
     resource: &'static str,
@@ -41,7 +41,7 @@ pub fn institution_access(
 }
 
 /// Operators only (platform-wide actions).
-pub fn operator_only(actor: &Actor) -> Result<(), Error> {
+pub fn operator_only(actor: &Staff) -> Result<(), Error> {
     if actor.role == Role::Operator {
         Ok(())
     } else {
@@ -53,8 +53,8 @@ pub fn operator_only(actor: &Actor) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn actor(role: Role, institution: Option<&str>) -> Actor {
-        Actor {
+    fn actor(role: Role, institution: Option<&str>) -> Staff {
+        Staff {
             user_id: "u".into(),
             email: "u@example.org".into(),
             role,
@@ -69,7 +69,7 @@ mod tests {
         let op = actor(Role::Operator, None);
         let admin = actor(Role::InstitutionAdmin, Some("curie"));
         let triager = actor(Role::Triager, Some("curie"));
-        let check = |a: &Actor, inst: &str, act| match institution_access(a, inst, act, "contact") {
+        let check = |a: &Staff, inst: &str, act| match institution_access(a, inst, act, "contact") {
             Ok(()) => 200,
             Err(Error::Forbidden { .. }) => 403,
             Err(Error::NotFound { .. }) => 404,

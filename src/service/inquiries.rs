@@ -11,7 +11,8 @@ use sha2::Sha256;
 
 use crate::auth::{random_secret, secret_hash};
 use crate::db::{self, DbConn, inquiries as store, institutions, throttles};
-use crate::domain::account::Actor;
+use crate::domain::account::{Actor, Staff};
+use crate::domain::event::{ReferralSource, RoutedBy};
 use crate::domain::calendar;
 use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
 use crate::domain::institution::Institution;
@@ -19,6 +20,7 @@ use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutc
 use crate::domain::taxonomy::ReferralStatus;
 use crate::error::Error;
 use crate::service::authz::operator_only;
+use crate::service::record::{Change, record};
 use crate::service::{Client, Quota};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
@@ -218,29 +220,33 @@ pub async fn inquiry_submit(
             };
             let decision = serde_json::to_string(&outcome).map_err(Error::internal)?;
             store::inquiry_insert(conn, &inquiry, &token_hash, &decision)?;
-            store::event_insert(
+            let submitter = Actor::Submitter {
+                inquiry_id: inquiry.id.clone(),
+            };
+            record(
                 conn,
-                store::Event::on_inquiry(
-                    &inquiry.id,
-                    "submitter",
-                    "inquiry_submitted",
-                    Some(&inquiry.reference),
-                    now,
-                ),
+                &submitter,
+                now,
+                Change::InquirySubmitted { inquiry: &inquiry },
             )?;
             let referrals = create_referrals(conn, &inquiry, &outcome, &known, now, None)?;
-            if outcome.to_desk {
-                store::event_insert(
-                    conn,
-                    store::Event::on_inquiry(
-                        &inquiry.id,
-                        "system",
-                        "sent_to_desk",
-                        outcome.desk_reason.as_deref(),
-                        now,
-                    ),
-                )?;
-            }
+            record(
+                conn,
+                &Actor::System,
+                now,
+                Change::InquiryRouted {
+                    inquiry_id: &inquiry.id,
+                    routed_by: if outcome.to_desk {
+                        RoutedBy::Desk
+                    } else {
+                        RoutedBy::Rules
+                    },
+                    institution_ids: referrals.iter().map(|r| r.institution_id.clone()).collect(),
+                    desk_reason: outcome.desk_reason.as_deref(),
+                    reason: None,
+                    left_desk: false,
+                },
+            )?;
             let submission = Submission {
                 inquiry_id: inquiry.id.clone(),
                 reference: inquiry.reference.clone(),
@@ -320,7 +326,7 @@ fn create_referrals(
     outcome: &RoutingOutcome,
     known: &HashMap<String, Institution>,
     now: chrono::NaiveDateTime,
-    routed_by: Option<(&str, &str)>,
+    routed_by: Option<(&Actor, &str)>,
 ) -> Result<Vec<SubmittedReferral>, Error> {
     let mut out = Vec::new();
     for sel in &outcome.selected {
@@ -354,21 +360,19 @@ fn create_referrals(
             sla_paused_at: None,
         };
         store::referral_insert(conn, &referral)?;
-        store::event_insert(
+        let (actor, source) = match routed_by {
+            Some((operator, _)) => (operator, ReferralSource::Hand),
+            None => (&Actor::System, ReferralSource::Rules),
+        };
+        record(
             conn,
-            store::Event::on_referral(
-                &referral,
-                if routed_by.is_some() {
-                    "user"
-                } else {
-                    "system"
-                },
-                routed_by.map(|(who, _)| who),
-                "referral_routed",
-                None,
-                referral.contact_id.as_deref(),
-                now,
-            ),
+            actor,
+            now,
+            Change::ReferralCreated {
+                referral: &referral,
+                source,
+                forwarded_from: None,
+            },
         )?;
         out.push(SubmittedReferral {
             id: referral.id,
@@ -552,17 +556,17 @@ pub async fn submitter_message(
             created_at: now,
         };
         store::message_insert(conn, &message)?;
-        store::event_insert(
+        let submitter = Actor::Submitter {
+            inquiry_id: inquiry.id.clone(),
+        };
+        record(
             conn,
-            store::Event::on_referral(
-                &referral,
-                "submitter",
-                None,
-                "message_posted",
-                None,
-                Some("external"),
-                now,
-            ),
+            &submitter,
+            now,
+            Change::MessagePosted {
+                referral: &referral,
+                message: &message,
+            },
         )?;
         if referral.status == ReferralStatus::InfoRequested {
             let mut changed = referral.clone();
@@ -570,17 +574,15 @@ pub async fn submitter_message(
             if !store::referral_save(conn, &changed, referral.version)? {
                 return Err(Error::PreconditionFailed);
             }
-            store::event_insert(
+            record(
                 conn,
-                store::Event::on_referral(
-                    &referral,
-                    "submitter",
-                    None,
-                    "status_changed",
-                    Some(ReferralStatus::InfoRequested.as_str()),
-                    Some(ReferralStatus::InReview.as_str()),
-                    now,
-                ),
+                &submitter,
+                now,
+                Change::ReferralStatusChanged {
+                    referral: &changed,
+                    from: ReferralStatus::InfoRequested,
+                    reason_code: Some("submitter_replied"),
+                },
             )?;
         }
         Ok(message)
@@ -612,6 +614,10 @@ pub async fn inquiry_withdraw(
                 "Every referral of this inquiry is already closed.",
             ));
         }
+        let submitter = Actor::Submitter {
+            inquiry_id: inquiry.id.clone(),
+        };
+        let mut withdrawn = Vec::new();
         for r in open {
             let mut changed = r.clone();
             crate::service::triage::apply_status(&mut changed, ReferralStatus::Withdrawn, now);
@@ -621,32 +627,31 @@ pub async fn inquiry_withdraw(
             if !store::referral_save(conn, &changed, r.version)? {
                 return Err(Error::PreconditionFailed);
             }
-            store::event_insert(
+            record(
                 conn,
-                store::Event::on_referral(
-                    r,
-                    "submitter",
-                    None,
-                    "status_changed",
-                    Some(r.status.as_str()),
-                    Some(ReferralStatus::Withdrawn.as_str()),
-                    now,
-                ),
+                &submitter,
+                now,
+                Change::ReferralStatusChanged {
+                    referral: &changed,
+                    from: r.status,
+                    reason_code: Some("submitter_withdrew"),
+                },
             )?;
+            withdrawn.push(r.id.clone());
         }
         if inquiry.on_desk {
             store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
-            store::event_insert(
-                conn,
-                store::Event::on_inquiry(
-                    &inquiry.id,
-                    "submitter",
-                    "withdrawn_from_desk",
-                    None,
-                    now,
-                ),
-            )?;
         }
+        record(
+            conn,
+            &submitter,
+            now,
+            Change::InquiryWithdrawn {
+                inquiry_id: &inquiry.id,
+                referral_ids: withdrawn,
+                was_on_desk: inquiry.on_desk,
+            },
+        )?;
         let inquiry = store::inquiry_get(conn, &inquiry.id)?
             .map(|(i, _)| i)
             .ok_or(Error::NotFound {
@@ -660,7 +665,7 @@ pub async fn inquiry_withdraw(
 /// `GET /v1/desk`: inquiries no rule could route, for operators.
 pub async fn desk_list(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     after: Option<String>,
     limit: i64,
 ) -> Result<Page<Inquiry>, Error> {
@@ -676,14 +681,14 @@ pub async fn desk_list(
 /// institutions (whatever their profiles say); the contact is chosen as usual.
 pub async fn inquiry_route_manually(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     institution_ids: Vec<String>,
     reason: Option<String>,
 ) -> Result<InquiryDetail, Error> {
     operator_only(actor)?;
     known_uuid(id, "inquiry")?;
-    let (id, operator) = (id.to_owned(), actor.user_id.clone());
+    let (id, operator) = (id.to_owned(), Actor::from(actor));
     g.db.transaction(move |conn| {
         let now = db::now();
         let inquiry = store::inquiry_get(conn, &id)?
@@ -740,7 +745,7 @@ pub async fn inquiry_route_manually(
             Some(why) => format!("Routed by hand by the Guichet operators: {why}"),
             None => "Routed by hand by the Guichet operators.".to_owned(),
         };
-        create_referrals(
+        let created = create_referrals(
             conn,
             &inquiry,
             &outcome,
@@ -749,19 +754,17 @@ pub async fn inquiry_route_manually(
             Some((&operator, &explanation)),
         )?;
         store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
-        let routed_to = institution_ids.join(",");
-        store::event_insert(
+        record(
             conn,
-            store::Event {
-                inquiry_id: Some(&inquiry.id),
-                referral_id: None,
-                institution_id: None,
-                actor_kind: "user",
-                actor_id: Some(&operator),
-                action: "inquiry_routed_by_hand",
-                from_value: inquiry.on_desk.then_some("desk"),
-                to_value: Some(&routed_to),
-                at: now,
+            &operator,
+            now,
+            Change::InquiryRouted {
+                inquiry_id: &inquiry.id,
+                routed_by: RoutedBy::Hand,
+                institution_ids: created.into_iter().map(|r| r.institution_id).collect(),
+                desk_reason: None,
+                reason: reason.as_deref(),
+                left_desk: inquiry.on_desk,
             },
         )?;
         let inquiry = Inquiry {

@@ -1,11 +1,12 @@
 //! Institutions (public) and their contacts (staff only).
 
 use crate::db::{self, institutions as store};
-use crate::domain::account::Actor;
+use crate::domain::account::{Actor, Staff};
 use crate::domain::institution::{Contact, Institution};
 use crate::domain::routing::Expertise;
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::record::{Change, record};
 use crate::service::{Guichet, Page, known_slug, known_uuid, new_id};
 
 pub async fn institution_list(g: &Guichet) -> Result<Vec<Institution>, Error> {
@@ -43,7 +44,7 @@ pub struct ContactChange {
 
 pub async fn contact_list(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     after: Option<String>,
     limit: i64,
@@ -69,7 +70,7 @@ pub async fn contact_list(
 
 pub async fn contact_get(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     contact_id: &str,
 ) -> Result<Contact, Error> {
@@ -85,7 +86,7 @@ pub async fn contact_get(
 
 pub async fn contact_create(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     new: ContactNew,
 ) -> Result<Contact, Error> {
@@ -97,6 +98,7 @@ pub async fn contact_create(
     )?;
     let institution_id = institution_id.to_owned();
     let actor_id = actor.user_id.clone();
+    let who = Actor::from(actor);
     g.db.transaction(move |conn| {
         if !store::institution_exists(conn, &institution_id)? {
             return Err(Error::NotFound {
@@ -116,16 +118,14 @@ pub async fn contact_create(
             updated_at: now,
         };
         store::contact_insert(conn, &contact)?;
-        crate::db::inquiries::event_insert(
+        record(
             conn,
-            crate::db::inquiries::Event::on_institution(
-                &contact.institution_id,
-                Some(&actor_id),
-                "contact_created",
-                None,
-                Some(&contact.id),
-                now,
-            ),
+            &who,
+            now,
+            Change::ContactCreated {
+                institution_id: &contact.institution_id,
+                contact_id: &contact.id,
+            },
         )?;
         tracing::info!(contact.id = %contact.id, institution.id = %contact.institution_id, actor.id = %actor_id, "contact created");
         Ok(contact)
@@ -135,7 +135,7 @@ pub async fn contact_create(
 
 pub async fn contact_update(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     contact_id: &str,
     change: ContactChange,
@@ -147,7 +147,7 @@ pub async fn contact_update(
         "contact",
     )?;
     known_uuid(contact_id, "contact")?;
-    let actor_id = actor.user_id.clone();
+    let who = Actor::from(actor);
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
     g.db.transaction(move |conn| {
         let mut contact =
@@ -171,20 +171,15 @@ pub async fn contact_update(
         }
         contact.updated_at = db::now();
         store::contact_update(conn, &contact)?;
-        crate::db::inquiries::event_insert(
+        record(
             conn,
-            crate::db::inquiries::Event::on_institution(
-                &contact.institution_id,
-                Some(&actor_id),
-                if contact.active {
-                    "contact_updated"
-                } else {
-                    "contact_deactivated"
-                },
-                None,
-                Some(&contact.id),
-                contact.updated_at,
-            ),
+            &who,
+            contact.updated_at,
+            Change::ContactUpdated {
+                institution_id: &contact.institution_id,
+                contact_id: &contact.id,
+                active: contact.active,
+            },
         )?;
         Ok(contact)
     })
@@ -194,7 +189,7 @@ pub async fn contact_update(
 /// `GET /v1/institutions/{id}/routing-profile`: institution admins (theirs) and operators.
 pub async fn profile_get(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
 ) -> Result<Institution, Error> {
     institution_access(
@@ -210,7 +205,7 @@ pub async fn profile_get(
 /// records the change. Later routing decisions store the version they used.
 pub async fn profile_replace(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     if_match: Option<crate::service::IfMatch>,
     profile: crate::domain::routing::RoutingProfile,
@@ -221,7 +216,7 @@ pub async fn profile_replace(
         InstitutionAction::Administer,
         "institution",
     )?;
-    let (institution_id, actor_id) = (institution_id.to_owned(), actor.user_id.clone());
+    let (institution_id, who) = (institution_id.to_owned(), Actor::from(actor));
     g.db.transaction(move |conn| {
         let before = store::institution_get(conn, &institution_id)?.ok_or(Error::NotFound {
             resource: "institution",
@@ -240,20 +235,15 @@ pub async fn profile_replace(
         {
             return Err(Error::PreconditionFailed);
         }
-        let (from, to) = (
-            before.profile_version.to_string(),
-            (before.profile_version + 1).to_string(),
-        );
-        crate::db::inquiries::event_insert(
+        record(
             conn,
-            crate::db::inquiries::Event::on_institution(
-                &institution_id,
-                Some(&actor_id),
-                "routing_profile_replaced",
-                Some(&from),
-                Some(&to),
-                now,
-            ),
+            &who,
+            now,
+            Change::RoutingProfileReplaced {
+                institution_id: &institution_id,
+                from_version: before.profile_version,
+                to_version: before.profile_version + 1,
+            },
         )?;
         store::institution_get(conn, &institution_id)?.ok_or(Error::NotFound {
             resource: "institution",

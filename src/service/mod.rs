@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authz;
 pub mod inquiries;
 pub mod institutions;
+pub mod record;
 pub mod triage;
 pub mod users;
 

@@ -7,7 +7,8 @@ use chrono::{Duration, NaiveDateTime};
 
 pub use crate::db::triage::{EventRow, QueueCursor, QueueFilter, QueueItem, QueueSort};
 use crate::db::{self, DbConn, inquiries as store, institutions, triage as queue};
-use crate::domain::account::Actor;
+use crate::domain::account::{Actor, Staff};
+use crate::domain::event::ReferralSource;
 use crate::domain::calendar;
 use crate::domain::inquiry::{Author, Inquiry, Message, Referral, Visibility};
 use crate::domain::institution::{Contact, Institution};
@@ -16,6 +17,7 @@ use crate::domain::routing::{RoutingOutcome, Selection};
 use crate::domain::taxonomy::{ReferralStatus, Role};
 use crate::error::{Error, FieldError};
 use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::record::{Change, record};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
 /// Who is assigned, in a queue filter.
@@ -35,7 +37,7 @@ pub struct QueueRequest {
 }
 
 /// The scope of a staff member's lists: their institution; operators choose (or see all).
-fn scope(actor: &Actor, requested: Option<String>) -> Result<Option<String>, Error> {
+fn scope(actor: &Staff, requested: Option<String>) -> Result<Option<String>, Error> {
     match (actor.role, &actor.institution_id) {
         (Role::Operator, _) => Ok(requested),
         (_, Some(own)) => match requested {
@@ -51,7 +53,7 @@ fn scope(actor: &Actor, requested: Option<String>) -> Result<Option<String>, Err
 /// `GET /v1/referrals`.
 pub async fn referral_list(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution: Option<String>,
     mut request: QueueRequest,
 ) -> Result<Page<QueueItem, QueueCursor>, Error> {
@@ -83,7 +85,7 @@ pub async fn referral_list(
 /// `GET /v1/referrals/summary`: counts per status and overdue.
 pub async fn referral_summary(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution: Option<String>,
 ) -> Result<(BTreeMap<ReferralStatus, i64>, i64), Error> {
     let inst = scope(actor, institution)?;
@@ -121,12 +123,12 @@ pub struct ReferralDetail {
 /// Loads a referral the actor may see, or the same 404 as a missing one.
 /// [`visible_referral`] for a change: the row is locked first, so the version read is the
 /// latest committed one and the If-Match check comes before every other.
-fn referral_for_change(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Referral, Error> {
+fn referral_for_change(conn: &mut DbConn, actor: &Staff, id: &str) -> Result<Referral, Error> {
     store::referral_lock(conn, id)?;
     visible_referral(conn, actor, id)
 }
 
-fn visible_referral(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Referral, Error> {
+fn visible_referral(conn: &mut DbConn, actor: &Staff, id: &str) -> Result<Referral, Error> {
     let referral = store::referral_get(conn, id)?.ok_or(Error::NotFound {
         resource: "referral",
     })?;
@@ -184,7 +186,7 @@ fn load_detail(conn: &mut DbConn, referral: Referral) -> Result<ReferralDetail, 
 }
 
 /// `GET /v1/referrals/{id}`.
-pub async fn referral_get(g: &Guichet, actor: &Actor, id: &str) -> Result<ReferralDetail, Error> {
+pub async fn referral_get(g: &Guichet, actor: &Staff, id: &str) -> Result<ReferralDetail, Error> {
     known_uuid(id, "referral")?;
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.run(move |conn| {
@@ -192,21 +194,6 @@ pub async fn referral_get(g: &Guichet, actor: &Actor, id: &str) -> Result<Referr
         load_detail(conn, referral)
     })
     .await
-}
-
-fn event(
-    conn: &mut DbConn,
-    r: &Referral,
-    actor: &Actor,
-    action: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    at: NaiveDateTime,
-) -> Result<(), Error> {
-    store::event_insert(
-        conn,
-        store::Event::on_referral(r, "user", Some(&actor.user_id), action, from, to, at),
-    )
 }
 
 /// Status change bookkeeping shared by staff transitions and submitter replies: the first
@@ -233,7 +220,7 @@ pub fn apply_status(r: &mut Referral, to: ReferralStatus, now: NaiveDateTime) {
 fn post_message(
     conn: &mut DbConn,
     r: &mut Referral,
-    actor: &Actor,
+    actor: &Staff,
     body: String,
     visibility: Visibility,
     now: NaiveDateTime,
@@ -248,11 +235,15 @@ fn post_message(
         created_at: now,
     };
     store::message_insert(conn, &message)?;
-    let v = match visibility {
-        Visibility::External => "external",
-        Visibility::Internal => "internal",
-    };
-    event(conn, r, actor, "message_posted", None, Some(v), now)?;
+    record(
+        conn,
+        &Actor::from(actor),
+        now,
+        Change::MessagePosted {
+            referral: &*r,
+            message: &message,
+        },
+    )?;
     if visibility == Visibility::External && r.first_responded_at.is_none() {
         r.first_responded_at = Some(now);
     }
@@ -262,7 +253,7 @@ fn post_message(
 /// `POST /v1/referrals/{id}/transitions`.
 pub async fn referral_transition(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     if_match: Option<crate::service::IfMatch>,
     to: ReferralStatus,
@@ -347,24 +338,26 @@ pub async fn referral_transition(
         if !store::referral_save(conn, &r, expected)? {
             return Err(Error::PreconditionFailed);
         }
-        event(
+        let who = Actor::from(&actor);
+        record(
             conn,
-            &r,
-            &actor,
-            "status_changed",
-            Some(from.as_str()),
-            Some(to.as_str()),
+            &who,
             now,
+            Change::ReferralStatusChanged {
+                referral: &r,
+                from,
+                reason_code: r.decision_reason.as_deref(),
+            },
         )?;
         if let Some(reason) = &r.decision_reason {
-            event(
+            record(
                 conn,
-                &r,
-                &actor,
-                "decision_recorded",
-                None,
-                Some(reason),
+                &who,
                 now,
+                Change::DecisionRecorded {
+                    referral: &r,
+                    reason,
+                },
             )?;
         }
         if let Some(target) = target {
@@ -387,7 +380,7 @@ pub async fn referral_transition(
 fn forward(
     conn: &mut DbConn,
     from: &Referral,
-    actor: &Actor,
+    actor: &Staff,
     target: &Institution,
     reason: &str,
     now: NaiveDateTime,
@@ -428,21 +421,23 @@ fn forward(
         sla_paused_at: None,
     };
     store::referral_insert(conn, &referral)?;
-    event(
+    record(
         conn,
-        &referral,
-        actor,
-        "referral_forwarded",
-        Some(&from.institution_id),
-        Some(&target.id),
+        &Actor::from(actor),
         now,
-    )
+        Change::ReferralCreated {
+            referral: &referral,
+            source: ReferralSource::Forward,
+            forwarded_from: Some(from),
+        },
+    )?;
+    Ok(())
 }
 
 /// `POST /v1/referrals/{id}/assignee`: reassign to an active contact of the same institution.
 pub async fn referral_assign(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     if_match: Option<crate::service::IfMatch>,
     contact_id: String,
@@ -490,14 +485,14 @@ pub async fn referral_assign(
         if !store::referral_save(conn, &r, expected)? {
             return Err(Error::PreconditionFailed);
         }
-        event(
+        record(
             conn,
-            &r,
-            &actor,
-            "assigned",
-            before.as_deref(),
-            Some(&contact_id),
+            &Actor::from(&actor),
             now,
+            Change::ReferralAssigned {
+                referral: &r,
+                previous: before.as_deref(),
+            },
         )?;
         load_detail(conn, r)
     })
@@ -507,7 +502,7 @@ pub async fn referral_assign(
 /// `GET /v1/referrals/{id}/messages`: the thread, internal notes included, a page at a time.
 pub async fn referral_messages(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     after: Option<String>,
     limit: i64,
@@ -525,7 +520,7 @@ pub async fn referral_messages(
 /// `GET /v1/referrals/{id}/messages/{message_id}`.
 pub async fn referral_message_get(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     message_id: &str,
 ) -> Result<Message, Error> {
@@ -544,7 +539,7 @@ pub async fn referral_message_get(
 /// `POST /v1/referrals/{id}/messages`. The first external message is the first response.
 pub async fn referral_message_create(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     body: String,
     visibility: Visibility,
@@ -572,7 +567,7 @@ pub async fn referral_message_create(
 /// `GET /v1/referrals/{id}/events`.
 pub async fn referral_events(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     id: &str,
     after: Option<String>,
     limit: i64,
@@ -654,7 +649,7 @@ pub fn compute_stats(referrals: &[Referral], now: NaiveDateTime) -> Stats {
 /// `GET /v1/institutions/{id}/stats`: its staff and operators.
 pub async fn institution_stats(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,

@@ -1,10 +1,11 @@
 //! Institution accounts, managed by institution admins (their institution) and operators.
 
 use crate::db::{self, accounts, institutions};
-use crate::domain::account::{Actor, User, normalize_email};
+use crate::domain::account::{Actor, Staff, User, normalize_email};
 use crate::domain::taxonomy::Role;
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::record::{Change, record};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
 /// A validated new account.
@@ -30,7 +31,7 @@ pub async fn user_create_unchecked(g: &Guichet, new: UserNew) -> Result<User, Er
 }
 
 /// Creates an account; `created_by` is the admin or operator who did (for the audit trail).
-async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<String>) -> Result<User, Error> {
+async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<Staff>) -> Result<User, Error> {
     if new.role.needs_institution() != new.institution_id.is_some() {
         return Err(Error::validation_one(
             "/institution",
@@ -69,19 +70,11 @@ async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<String>) -> R
             updated_at: now,
         };
         accounts::user_insert(conn, &user, &hash)?;
-        if let Some(inst) = &user.institution_id {
-            crate::db::inquiries::event_insert(
-                conn,
-                crate::db::inquiries::Event::on_institution(
-                    inst,
-                    created_by.as_deref(),
-                    "user_created",
-                    None,
-                    Some(&user.id),
-                    now,
-                ),
-            )?;
-        }
+        let actor = match &created_by {
+            Some(who) => Actor::Staff(who.clone()),
+            None => Actor::System,
+        };
+        record(conn, &actor, now, Change::UserCreated { user: &user })?;
         Ok(user)
     })
     .await
@@ -94,7 +87,7 @@ pub async fn user_list_all(g: &Guichet) -> Result<Vec<User>, Error> {
 
 pub async fn user_list(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     after: Option<String>,
     limit: i64,
@@ -122,7 +115,7 @@ pub async fn user_list(
 /// command line only).
 pub async fn user_create(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     new: UserNew,
 ) -> Result<User, Error> {
@@ -156,7 +149,7 @@ pub async fn user_create(
             institution_id: Some(institution_id.to_owned()),
             ..new
         },
-        Some(actor.user_id.clone()),
+        Some(actor.clone()),
     )
     .await
 }
@@ -166,7 +159,7 @@ pub async fn user_create(
 /// `GET /v1/institutions/{institution_id}/users/{user_id}`: one account of the institution.
 pub async fn user_get(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     user_id: &str,
 ) -> Result<User, Error> {
@@ -183,7 +176,7 @@ pub async fn user_get(
 
 pub async fn user_update(
     g: &Guichet,
-    actor: &Actor,
+    actor: &Staff,
     institution_id: &str,
     user_id: &str,
     change: UserChange,
@@ -205,7 +198,7 @@ pub async fn user_update(
             "You cannot disable your own account or change your own role.",
         ));
     }
-    let actor_id = actor.user_id.clone();
+    let who = Actor::from(actor);
     let (institution_id, user_id) = (institution_id.to_owned(), user_id.to_owned());
     g.db.transaction(move |conn| {
         let mut user = accounts::user_get(conn, &user_id)?
@@ -223,18 +216,7 @@ pub async fn user_update(
         }
         user.updated_at = now;
         accounts::user_update(conn, &user)?;
-        let change = format!("role={};disabled={}", user.role.as_str(), user.disabled);
-        crate::db::inquiries::event_insert(
-            conn,
-            crate::db::inquiries::Event::on_institution(
-                &institution_id,
-                Some(&actor_id),
-                "user_updated",
-                Some(&user.id),
-                Some(&change),
-                now,
-            ),
-        )?;
+        record(conn, &who, now, Change::UserUpdated { user: &user })?;
         Ok(user)
     })
     .await

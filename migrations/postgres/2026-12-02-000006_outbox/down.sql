@@ -1,0 +1,5 @@
+DROP TABLE sla_signals;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
+DROP TABLE outbox_events;

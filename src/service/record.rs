@@ -1,0 +1,714 @@
+//! The change recorder: the one way a state change is written down. [`record`] runs inside the
+//! change's own transaction and writes, together:
+//! - the audit row (`events`, append-only);
+//! - for a change with a catalogue type, the feed row (`outbox_events`) and one delivery per
+//!   subscribed webhook endpoint (`webhook_deliveries`).
+//!
+//! Nothing is sent from here or from any handler: the worker frame (`crate::worker`) relays the
+//! deliveries after commit. A change that rolls back leaves neither audit nor delivery behind.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::db::{self, DbConn};
+use crate::domain::account::{Actor, User};
+use crate::domain::event::*;
+use crate::domain::inquiry::{Inquiry, Message, Referral, Visibility};
+use crate::domain::taxonomy::{EventType, ReferralStatus};
+use crate::domain::webhook::Endpoint;
+use crate::error::Error;
+
+/// Every kind of state change Guichet makes. Adding an operation that changes state means
+/// adding (or reusing) a variant here; `tests/api/events.rs` fails for an operation of the
+/// contract that writes no audit row.
+#[derive(Debug)]
+pub enum Change<'a> {
+    InquirySubmitted {
+        inquiry: &'a Inquiry,
+    },
+    /// Routing: by the rules at submission, to the desk, or by an operator's hand.
+    InquiryRouted {
+        inquiry_id: &'a str,
+        routed_by: RoutedBy,
+        institution_ids: Vec<String>,
+        desk_reason: Option<&'a str>,
+        reason: Option<&'a str>,
+        /// It was waiting on the desk until now.
+        left_desk: bool,
+    },
+    InquiryWithdrawn {
+        inquiry_id: &'a str,
+        referral_ids: Vec<String>,
+        was_on_desk: bool,
+    },
+    ReferralCreated {
+        referral: &'a Referral,
+        source: ReferralSource,
+        /// The referral it was forwarded from.
+        forwarded_from: Option<&'a Referral>,
+    },
+    ReferralAssigned {
+        referral: &'a Referral,
+        previous: Option<&'a str>,
+    },
+    /// `referral` is the referral after the change.
+    ReferralStatusChanged {
+        referral: &'a Referral,
+        from: ReferralStatus,
+        reason_code: Option<&'a str>,
+    },
+    /// The decline reason or forward target of a decision (audit only; the status change
+    /// carries it to subscribers).
+    DecisionRecorded {
+        referral: &'a Referral,
+        reason: &'a str,
+    },
+    MessagePosted {
+        referral: &'a Referral,
+        message: &'a Message,
+    },
+    /// The SLA clock: a first response due within a business day, or overdue.
+    SlaSignal {
+        referral: &'a Referral,
+        breached: bool,
+    },
+    RoutingProfileReplaced {
+        institution_id: &'a str,
+        from_version: i64,
+        to_version: i64,
+    },
+    ContactCreated {
+        institution_id: &'a str,
+        contact_id: &'a str,
+    },
+    ContactUpdated {
+        institution_id: &'a str,
+        contact_id: &'a str,
+        active: bool,
+    },
+    UserCreated {
+        user: &'a User,
+    },
+    UserUpdated {
+        user: &'a User,
+    },
+    SessionStarted {
+        user: &'a User,
+    },
+    SessionRefreshed {
+        user_id: &'a str,
+        institution_id: Option<&'a str>,
+    },
+    SessionEnded {
+        user_id: &'a str,
+        institution_id: Option<&'a str>,
+    },
+    WebhookEndpointCreated {
+        endpoint: &'a Endpoint,
+    },
+    WebhookEndpointUpdated {
+        endpoint: &'a Endpoint,
+    },
+    WebhookEndpointDeleted {
+        endpoint: &'a Endpoint,
+    },
+    WebhookSecretRotated {
+        endpoint: &'a Endpoint,
+    },
+    WebhookEndpointDisabled {
+        endpoint: &'a Endpoint,
+        reason: DisabledReason,
+    },
+    WebhookEndpointPinged {
+        endpoint: &'a Endpoint,
+    },
+    WebhookDeliveryResent {
+        endpoint: &'a Endpoint,
+        delivery_id: &'a str,
+    },
+    WebhookDeliveriesReplayed {
+        endpoint: &'a Endpoint,
+        count: usize,
+    },
+}
+
+/// What [`record`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// The feed event, when the change has a catalogue type.
+    pub event_id: Option<String>,
+    /// One delivery per subscribed endpoint.
+    pub delivery_ids: Vec<String>,
+}
+
+/// The audit row of a change.
+struct Audit<'a> {
+    inquiry_id: Option<&'a str>,
+    referral_id: Option<&'a str>,
+    institution_id: Option<&'a str>,
+    action: &'static str,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The feed row of a change.
+struct Published<'a> {
+    event_type: EventType,
+    /// The institution whose staff and endpoints see it (`None`: operators and platform-wide
+    /// endpoints only).
+    institution_id: Option<&'a str>,
+    inquiry_id: Option<&'a str>,
+    referral_id: Option<&'a str>,
+    data: serde_json::Value,
+    /// Only this endpoint receives it (pings).
+    only_endpoint: Option<&'a str>,
+}
+
+fn data(value: impl Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(Error::internal)
+}
+
+fn on_referral<'a>(
+    r: &'a Referral,
+    action: &'static str,
+    from: Option<String>,
+    to: Option<String>,
+) -> Audit<'a> {
+    Audit {
+        inquiry_id: Some(&r.inquiry_id),
+        referral_id: Some(&r.id),
+        institution_id: Some(&r.institution_id),
+        action,
+        from,
+        to,
+    }
+}
+
+fn on_institution<'a>(
+    institution_id: Option<&'a str>,
+    action: &'static str,
+    from: Option<String>,
+    to: Option<String>,
+) -> Audit<'a> {
+    Audit {
+        inquiry_id: None,
+        referral_id: None,
+        institution_id,
+        action,
+        from,
+        to,
+    }
+}
+
+fn on_inquiry<'a>(
+    inquiry_id: &'a str,
+    action: &'static str,
+    from: Option<String>,
+    to: Option<String>,
+) -> Audit<'a> {
+    Audit {
+        inquiry_id: Some(inquiry_id),
+        referral_id: None,
+        institution_id: None,
+        action,
+        from,
+        to,
+    }
+}
+
+fn referral_event<'a>(
+    r: &'a Referral,
+    event_type: EventType,
+    data: serde_json::Value,
+) -> Published<'a> {
+    Published {
+        event_type,
+        institution_id: Some(&r.institution_id),
+        inquiry_id: Some(&r.inquiry_id),
+        referral_id: Some(&r.id),
+        data,
+        only_endpoint: None,
+    }
+}
+
+impl Change<'_> {
+    /// The audit row and, for catalogue changes, the feed row.
+    fn describe(&self) -> Result<(Audit<'_>, Option<Published<'_>>), Error> {
+        use Change::*;
+        Ok(match self {
+            InquirySubmitted { inquiry } => (
+                on_inquiry(
+                    &inquiry.id,
+                    "inquiry_submitted",
+                    None,
+                    Some(inquiry.reference.clone()),
+                ),
+                Some(Published {
+                    event_type: EventType::InquirySubmitted,
+                    institution_id: None,
+                    inquiry_id: Some(&inquiry.id),
+                    referral_id: None,
+                    data: data(InquirySubmittedData {
+                        inquiry_id: inquiry.id.clone(),
+                        reference: inquiry.reference.clone(),
+                        inquiry_type: inquiry.draft.inquiry_type,
+                    })?,
+                    only_endpoint: None,
+                }),
+            ),
+            InquiryRouted {
+                inquiry_id,
+                routed_by,
+                institution_ids,
+                desk_reason,
+                reason,
+                left_desk,
+            } => (
+                match routed_by {
+                    RoutedBy::Rules => on_inquiry(
+                        inquiry_id,
+                        "inquiry_routed",
+                        None,
+                        Some(institution_ids.join(",")),
+                    ),
+                    RoutedBy::Desk => on_inquiry(
+                        inquiry_id,
+                        "sent_to_desk",
+                        None,
+                        desk_reason.map(str::to_owned),
+                    ),
+                    RoutedBy::Hand => on_inquiry(
+                        inquiry_id,
+                        "inquiry_routed_by_hand",
+                        left_desk.then(|| "desk".to_owned()),
+                        Some(institution_ids.join(",")),
+                    ),
+                },
+                Some(Published {
+                    event_type: EventType::InquiryRouted,
+                    institution_id: None,
+                    inquiry_id: Some(inquiry_id),
+                    referral_id: None,
+                    data: data(InquiryRoutedData {
+                        inquiry_id: (*inquiry_id).to_owned(),
+                        routed_by: *routed_by,
+                        institution_ids: institution_ids.clone(),
+                        desk_reason: desk_reason.map(str::to_owned),
+                        reason: reason.map(str::to_owned),
+                    })?,
+                    only_endpoint: None,
+                }),
+            ),
+            InquiryWithdrawn {
+                inquiry_id,
+                referral_ids,
+                was_on_desk,
+            } => (
+                on_inquiry(
+                    inquiry_id,
+                    "inquiry_withdrawn",
+                    was_on_desk.then(|| "desk".to_owned()),
+                    None,
+                ),
+                Some(Published {
+                    event_type: EventType::InquiryWithdrawn,
+                    institution_id: None,
+                    inquiry_id: Some(inquiry_id),
+                    referral_id: None,
+                    data: data(InquiryWithdrawnData {
+                        inquiry_id: (*inquiry_id).to_owned(),
+                        referral_ids: referral_ids.clone(),
+                        was_on_desk: *was_on_desk,
+                    })?,
+                    only_endpoint: None,
+                }),
+            ),
+            ReferralCreated {
+                referral,
+                source,
+                forwarded_from,
+            } => (
+                match forwarded_from {
+                    Some(from) => on_referral(
+                        referral,
+                        "referral_forwarded",
+                        Some(from.institution_id.clone()),
+                        Some(referral.institution_id.clone()),
+                    ),
+                    None => on_referral(
+                        referral,
+                        "referral_routed",
+                        None,
+                        referral.contact_id.clone(),
+                    ),
+                },
+                Some(referral_event(
+                    referral,
+                    EventType::ReferralCreated,
+                    data(ReferralCreatedData {
+                        referral_id: referral.id.clone(),
+                        inquiry_id: referral.inquiry_id.clone(),
+                        institution_id: referral.institution_id.clone(),
+                        contact_id: referral.contact_id.clone(),
+                        first_response_due_at: referral.first_response_due_at.and_utc(),
+                        source: *source,
+                        forwarded_from_referral_id: forwarded_from.map(|f| f.id.clone()),
+                    })?,
+                )),
+            ),
+            ReferralAssigned { referral, previous } => (
+                on_referral(
+                    referral,
+                    "assigned",
+                    previous.map(str::to_owned),
+                    referral.contact_id.clone(),
+                ),
+                Some(referral_event(
+                    referral,
+                    EventType::ReferralAssigned,
+                    data(ReferralAssignedData {
+                        referral_id: referral.id.clone(),
+                        inquiry_id: referral.inquiry_id.clone(),
+                        institution_id: referral.institution_id.clone(),
+                        contact_id: referral.contact_id.clone().unwrap_or_default(),
+                        previous_contact_id: previous.map(str::to_owned),
+                    })?,
+                )),
+            ),
+            ReferralStatusChanged {
+                referral,
+                from,
+                reason_code,
+            } => (
+                on_referral(
+                    referral,
+                    "status_changed",
+                    Some(from.as_str().to_owned()),
+                    Some(referral.status.as_str().to_owned()),
+                ),
+                Some(referral_event(
+                    referral,
+                    EventType::ReferralStatusChanged,
+                    data(ReferralStatusChangedData {
+                        referral_id: referral.id.clone(),
+                        inquiry_id: referral.inquiry_id.clone(),
+                        institution_id: referral.institution_id.clone(),
+                        from: *from,
+                        to: referral.status,
+                        reason_code: reason_code.map(str::to_owned),
+                    })?,
+                )),
+            ),
+            DecisionRecorded { referral, reason } => (
+                on_referral(
+                    referral,
+                    "decision_recorded",
+                    None,
+                    Some((*reason).to_owned()),
+                ),
+                None,
+            ),
+            MessagePosted { referral, message } => {
+                let (visibility, event_type) = match message.visibility {
+                    Visibility::External => ("external", EventType::ReferralMessagePosted),
+                    Visibility::Internal => ("internal", EventType::ReferralNotePosted),
+                };
+                (
+                    on_referral(
+                        referral,
+                        "message_posted",
+                        None,
+                        Some(visibility.to_owned()),
+                    ),
+                    Some(referral_event(
+                        referral,
+                        event_type,
+                        data(ReferralMessageData {
+                            referral_id: referral.id.clone(),
+                            inquiry_id: referral.inquiry_id.clone(),
+                            institution_id: referral.institution_id.clone(),
+                            message_id: message.id.clone(),
+                            author: message.author,
+                        })?,
+                    )),
+                )
+            }
+            SlaSignal { referral, breached } => {
+                let (action, event_type) = if *breached {
+                    ("sla_breached", EventType::ReferralSlaBreached)
+                } else {
+                    ("sla_due_soon", EventType::ReferralSlaDueSoon)
+                };
+                (
+                    on_referral(
+                        referral,
+                        action,
+                        None,
+                        Some(
+                            referral
+                                .first_response_due_at
+                                .and_utc()
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        ),
+                    ),
+                    Some(referral_event(
+                        referral,
+                        event_type,
+                        data(ReferralSlaData {
+                            referral_id: referral.id.clone(),
+                            inquiry_id: referral.inquiry_id.clone(),
+                            institution_id: referral.institution_id.clone(),
+                            contact_id: referral.contact_id.clone(),
+                            status: referral.status,
+                            first_response_due_at: referral.first_response_due_at.and_utc(),
+                        })?,
+                    )),
+                )
+            }
+            RoutingProfileReplaced {
+                institution_id,
+                from_version,
+                to_version,
+            } => (
+                on_institution(
+                    Some(institution_id),
+                    "routing_profile_replaced",
+                    Some(from_version.to_string()),
+                    Some(to_version.to_string()),
+                ),
+                Some(Published {
+                    event_type: EventType::RoutingProfileChanged,
+                    institution_id: Some(institution_id),
+                    inquiry_id: None,
+                    referral_id: None,
+                    data: data(RoutingProfileChangedData {
+                        institution_id: (*institution_id).to_owned(),
+                        profile_version: *to_version,
+                    })?,
+                    only_endpoint: None,
+                }),
+            ),
+            ContactCreated {
+                institution_id,
+                contact_id,
+            } => (
+                on_institution(
+                    Some(institution_id),
+                    "contact_created",
+                    None,
+                    Some((*contact_id).to_owned()),
+                ),
+                None,
+            ),
+            ContactUpdated {
+                institution_id,
+                contact_id,
+                active,
+            } => (
+                on_institution(
+                    Some(institution_id),
+                    if *active {
+                        "contact_updated"
+                    } else {
+                        "contact_deactivated"
+                    },
+                    None,
+                    Some((*contact_id).to_owned()),
+                ),
+                None,
+            ),
+            UserCreated { user } => (
+                on_institution(
+                    user.institution_id.as_deref(),
+                    "user_created",
+                    None,
+                    Some(user.id.clone()),
+                ),
+                None,
+            ),
+            UserUpdated { user } => (
+                on_institution(
+                    user.institution_id.as_deref(),
+                    "user_updated",
+                    Some(user.id.clone()),
+                    Some(format!(
+                        "role={};disabled={}",
+                        user.role.as_str(),
+                        user.disabled
+                    )),
+                ),
+                None,
+            ),
+            SessionStarted { user } => (
+                on_institution(
+                    user.institution_id.as_deref(),
+                    "logged_in",
+                    None,
+                    Some(user.id.clone()),
+                ),
+                None,
+            ),
+            SessionRefreshed {
+                user_id,
+                institution_id,
+            } => (
+                on_institution(
+                    *institution_id,
+                    "session_refreshed",
+                    None,
+                    Some((*user_id).to_owned()),
+                ),
+                None,
+            ),
+            SessionEnded {
+                user_id,
+                institution_id,
+            } => (
+                on_institution(
+                    *institution_id,
+                    "logged_out",
+                    None,
+                    Some((*user_id).to_owned()),
+                ),
+                None,
+            ),
+            WebhookEndpointCreated { endpoint } => (endpoint_audit(endpoint, "webhook_endpoint_created", None), None),
+            WebhookEndpointUpdated { endpoint } => (
+                endpoint_audit(
+                    endpoint,
+                    "webhook_endpoint_updated",
+                    Some(format!("enabled={}", endpoint.enabled)),
+                ),
+                None,
+            ),
+            WebhookEndpointDeleted { endpoint } => (endpoint_audit(endpoint, "webhook_endpoint_deleted", None), None),
+            WebhookSecretRotated { endpoint } => (endpoint_audit(endpoint, "webhook_secret_rotated", None), None),
+            WebhookEndpointDisabled { endpoint, reason } => (
+                endpoint_audit(
+                    endpoint,
+                    "webhook_endpoint_disabled",
+                    Some(reason.as_str().to_owned()),
+                ),
+                Some(Published {
+                    event_type: EventType::WebhookEndpointDisabled,
+                    institution_id: endpoint.institution_id.as_deref(),
+                    inquiry_id: None,
+                    referral_id: None,
+                    data: data(WebhookEndpointDisabledData {
+                        endpoint_id: endpoint.id.clone(),
+                        institution_id: endpoint.institution_id.clone(),
+                        reason: *reason,
+                    })?,
+                    only_endpoint: None,
+                }),
+            ),
+            WebhookEndpointPinged { endpoint } => (
+                endpoint_audit(endpoint, "webhook_endpoint_pinged", None),
+                Some(Published {
+                    event_type: EventType::WebhookEndpointPing,
+                    institution_id: endpoint.institution_id.as_deref(),
+                    inquiry_id: None,
+                    referral_id: None,
+                    data: data(WebhookPingData {
+                        endpoint_id: endpoint.id.clone(),
+                    })?,
+                    only_endpoint: Some(&endpoint.id),
+                }),
+            ),
+            WebhookDeliveryResent {
+                endpoint,
+                delivery_id,
+            } => (
+                endpoint_audit(
+                    endpoint,
+                    "webhook_delivery_resent",
+                    Some((*delivery_id).to_owned()),
+                ),
+                None,
+            ),
+            WebhookDeliveriesReplayed { endpoint, count } => (
+                endpoint_audit(
+                    endpoint,
+                    "webhook_deliveries_replayed",
+                    Some(count.to_string()),
+                ),
+                None,
+            ),
+        })
+    }
+}
+
+fn endpoint_audit<'a>(
+    endpoint: &'a Endpoint,
+    action: &'static str,
+    detail: Option<String>,
+) -> Audit<'a> {
+    on_institution(
+        endpoint.institution_id.as_deref(),
+        action,
+        Some(endpoint.id.clone()),
+        detail,
+    )
+}
+
+/// Writes `change` as done by `actor` at `at`: the audit row, and for catalogue changes the
+/// feed row and its deliveries. Call it inside the change's transaction.
+pub fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    at: NaiveDateTime,
+    change: Change<'_>,
+) -> Result<Recorded, Error> {
+    let (audit, published) = change.describe()?;
+    db::audit::insert(
+        conn,
+        &db::audit::AuditRow {
+            inquiry_id: audit.inquiry_id,
+            referral_id: audit.referral_id,
+            institution_id: audit.institution_id,
+            actor_kind: actor.kind(),
+            actor_id: actor.id(),
+            action: audit.action,
+            from_value: audit.from.as_deref(),
+            to_value: audit.to.as_deref(),
+            at,
+        },
+    )?;
+    let Some(p) = published else {
+        return Ok(Recorded::default());
+    };
+    let event_id = crate::domain::new_id();
+    let envelope = Envelope {
+        id: event_id.clone(),
+        event_type: p.event_type,
+        version: PAYLOAD_VERSION,
+        timestamp: at.and_utc(),
+        data: p.data,
+    };
+    let payload = serde_json::to_string(&envelope).map_err(Error::internal)?;
+    let seq = db::outbox::event_insert(
+        conn,
+        &db::outbox::NewEvent {
+            id: &event_id,
+            event_type: p.event_type.as_str(),
+            institution_id: p.institution_id,
+            inquiry_id: p.inquiry_id,
+            referral_id: p.referral_id,
+            in_feed: p.event_type.in_feed(),
+            payload: &payload,
+            at,
+        },
+    )?;
+    let endpoints = match p.only_endpoint {
+        Some(id) => vec![id.to_owned()],
+        None => db::webhooks::subscribers(conn, p.institution_id, p.event_type.as_str())?,
+    };
+    let mut delivery_ids = Vec::with_capacity(endpoints.len());
+    for endpoint_id in endpoints {
+        delivery_ids.push(db::webhooks::delivery_insert(conn, &endpoint_id, seq, at)?);
+    }
+    Ok(Recorded {
+        event_id: Some(event_id),
+        delivery_ids,
+    })
+}
