@@ -11,3 +11,4 @@ pub mod error;
 pub mod metrics;
 pub mod service;
 pub mod startup;
+pub mod webhook;
