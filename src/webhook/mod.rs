@@ -5,4 +5,5 @@
 //! the database. The service layer decides what to send and when to retry; this module only
 //! makes one attempt correctly and says what happened, in types of its own.
 
+pub mod address;
 pub mod sign;
