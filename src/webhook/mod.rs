@@ -6,4 +6,5 @@
 //! makes one attempt correctly and says what happened, in types of its own.
 
 pub mod address;
+pub mod send;
 pub mod sign;
