@@ -139,6 +139,19 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "GUICHET_WORKERS")]
     pub workers: Option<usize>,
+    /// Development only: also accept `http://` webhook URLs and loopback addresses
+    /// (127.0.0.0/8, ::1). Private, link-local and other internal ranges stay refused.
+    #[arg(long, env = "GUICHET_WEBHOOKS_ALLOW_LOOPBACK_HTTP")]
+    pub webhooks_allow_loopback_http: bool,
+    /// Seconds one webhook attempt may take (connecting, sending, reading the answer).
+    #[arg(long, env = "GUICHET_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub webhook_timeout_seconds: u64,
+    /// Days the event feed keeps events (and their deliveries): 30 at least.
+    #[arg(long, env = "GUICHET_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(30..=3650))]
+    pub event_retention_days: u64,
+    /// Milliseconds the background worker waits between looks for due deliveries when idle.
+    #[arg(long, env = "GUICHET_WORKER_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub worker_poll_ms: u64,
 }
 
 /// `jwt_secret` stays out of debug output.

@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod service;
 pub mod startup;
 pub mod webhook;
+pub mod worker;

@@ -87,6 +87,7 @@ pub async fn build_guichet(
         limits,
         tracking_key: Arc::new(tracking_key),
         metrics: Arc::default(),
+        webhooks: Default::default(),
     })
 }
 
@@ -113,13 +114,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         refreshes_per_minute: args.refreshes_per_minute,
     };
     let database = db.url().to_string();
-    let g = build_guichet(
+    let mut g = build_guichet(
         db,
         args.jwt_secret.as_deref(),
         args.access_token_ttl_seconds,
         limits,
     )
     .await?;
+    g.webhooks.policy.allow_loopback_http = args.webhooks_allow_loopback_http;
+    g.webhooks.timeout = std::time::Duration::from_secs(args.webhook_timeout_seconds);
+    let worker_options = crate::worker::WorkerOptions {
+        poll: std::time::Duration::from_millis(args.worker_poll_ms),
+        event_retention: chrono::Duration::days(args.event_retention_days as i64),
+        ..Default::default()
+    };
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -146,21 +154,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs/)"
     );
-    actix_web::rt::spawn(async move {
-        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every_hour.tick().await;
-            match crate::service::purge_expired(&housekeeping).await {
-                Ok((0, 0)) => {}
-                Ok((keys, counters)) => tracing::info!(
-                    purged.idempotency_keys = keys,
-                    purged.throttles = counters,
-                    "housekeeping"
-                ),
-                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
-            }
-        }
-    });
+    // The one background frame: outbox relay, SLA clock, purges.
+    let worker = crate::worker::WorkerHandle::start(
+        housekeeping,
+        Arc::new(crate::worker::SystemClock),
+        worker_options,
+    );
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         shutdown_signal().await;
@@ -173,7 +172,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!("shutting down: no new connections; finishing requests in flight");
         handle.stop(true).await;
     });
-    server.await.map_err(|e| e.to_string())?;
+    let served = server.await.map_err(|e| e.to_string());
+    tracing::info!("stopping the background worker: attempts in flight finish");
+    worker.stop().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -22,6 +22,7 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
     ("invalid_status", 400),
     ("invalid_assigned", 400),
     ("invalid_idempotency_key", 400),
+    ("invalid_event_type", 400),
     ("bad_request", 400),
     ("invalid_token", 401),
     ("invalid_credentials", 401),
@@ -42,6 +43,8 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
     ("referral_closed", 409),
     ("transition_not_allowed", 409),
     ("idempotency_race", 409),
+    ("endpoint_disabled", 409),
+    ("concurrent_change", 409),
     ("stale_version", 412),
     ("payload_too_large", 413),
     ("unsupported_media_type", 415),
@@ -66,6 +69,7 @@ const THROTTLED: &[&str] = &[
 
 /// Tightens the derived document in place.
 pub fn tighten(doc: &mut Value) {
+    webhooks(doc);
     let schemas = &mut doc["components"]["schemas"];
 
     // The stable codes of problem documents.
@@ -211,11 +215,24 @@ pub fn tighten(doc: &mut Value) {
                     "The database is unreachable (`database_unavailable`), or this instance is stopping (`shutting_down`: take it out of the load balancer); retry after `Retry-After` seconds."
                 );
             }
+            let is_feed = op["operationId"] == "event_feed";
+            let is_queue = op["operationId"] == "referral_list";
             let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
                 continue;
             };
             for p in params {
                 match (p["in"].as_str(), p["name"].as_str()) {
+                    // `webhooks::event_feed`: comma-separated event types, none twice.
+                    (Some("query"), Some("types")) if is_feed => {
+                        p["schema"] = json!({
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/EventType"},
+                            "minItems": 1,
+                            "uniqueItems": true
+                        });
+                        p["style"] = json!("form");
+                        p["explode"] = json!(false);
+                    }
                     // `api::inquiries::idempotency_key`: 1 to 200 visible ASCII characters.
                     (Some("header"), Some("Idempotency-Key")) => {
                         p["schema"] = json!({
@@ -226,7 +243,7 @@ pub fn tighten(doc: &mut Value) {
                         });
                     }
                     // `QueueQuery::resolve`: comma-separated referral statuses.
-                    (Some("query"), Some("status")) => {
+                    (Some("query"), Some("status")) if is_queue => {
                         p["schema"] = json!({
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/ReferralStatus"},
@@ -492,4 +509,62 @@ fn replace_ref(schema: &mut Value, from: &str, to: &str) {
         }
         _ => {}
     }
+}
+
+/// The event catalogue as OpenAPI 3.1 `webhooks` (utoipa cannot derive them, utoipa#686): one
+/// request per event type, the envelope with its `type` fixed and its `data` schema, and the
+/// Standard Webhooks headers. The payload schemas live in `components` like every other.
+fn webhooks(doc: &mut Value) {
+    use crate::domain::taxonomy::EventType;
+    let data_schema = |t: EventType| match t {
+        EventType::InquirySubmitted => "InquirySubmittedData",
+        EventType::InquiryWithdrawn => "InquiryWithdrawnData",
+        EventType::InquiryRouted => "InquiryRoutedData",
+        EventType::ReferralCreated => "ReferralCreatedData",
+        EventType::ReferralAssigned => "ReferralAssignedData",
+        EventType::ReferralStatusChanged => "ReferralStatusChangedData",
+        EventType::ReferralMessagePosted | EventType::ReferralNotePosted => "ReferralMessageData",
+        EventType::ReferralSlaDueSoon | EventType::ReferralSlaBreached => "ReferralSlaData",
+        EventType::RoutingProfileChanged => "RoutingProfileChangedData",
+        EventType::WebhookEndpointDisabled => "WebhookEndpointDisabledData",
+        EventType::WebhookEndpointPing => "WebhookPingData",
+    };
+    let header = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "header", "required": true, "description": description, "schema": schema});
+    let mut hooks = serde_json::Map::new();
+    for t in EventType::ALL {
+        let name = t.as_str();
+        let audience = if t.submitter_facing() {
+            "May reach consumers acting for the submitter."
+        } else {
+            "Never reaches a consumer acting for the submitter."
+        };
+        hooks.insert(
+            name.to_owned(),
+            json!({"post": {
+                "operationId": format!("webhook_{}", name.replace('.', "_")),
+                "tags": ["webhooks"],
+                "summary": t.label(),
+                "description": format!("Sent to every enabled endpoint that subscribed to `{name}` (or to every type), signed per Standard Webhooks: verify `webhook-signature` over `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` with the endpoint's `whsec_` secret, and dedupe on `webhook-id` (the same on every retry). {audience} Any 2xx is a delivery; `410 Gone` disables the endpoint; anything else (redirects included) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (with jitter; `Retry-After` is respected)."),
+                "parameters": [
+                    header("webhook-id", "The event id: the same on every retry of this event.", json!({"type": "string"})),
+                    header("webhook-timestamp", "Seconds since the Unix epoch when this attempt was signed.", json!({"type": "string", "pattern": "^[0-9]+$"})),
+                    header("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256>` signatures: one per valid secret (two during the 24 hours after a rotation).", json!({"type": "string", "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$"})),
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Envelope"},
+                        {"type": "object", "properties": {
+                            "type": {"const": name},
+                            "data": {"$ref": format!("#/components/schemas/{}", data_schema(*t))}
+                        }}
+                    ]
+                }}}},
+                "responses": {
+                    "2XX": {"description": "Delivered."},
+                    "410": {"description": "The receiver is gone for good: Guichet disables the endpoint."}
+                }
+            }}),
+        );
+    }
+    doc["webhooks"] = Value::Object(hooks);
 }

@@ -13,6 +13,7 @@ pub mod problem;
 pub mod referrals;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -37,7 +38,23 @@ use crate::service::Guichet;
         contact(name = "Guichet platform team", email = "guichet@example.org")
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local Guichet (`cargo run --release -- serve`)")),
-    components(schemas(problem::Problem, crate::error::FieldError, referrals::QueueSortParam)),
+    components(schemas(
+        problem::Problem,
+        crate::error::FieldError,
+        referrals::QueueSortParam,
+        crate::domain::event::Envelope,
+        crate::domain::event::InquirySubmittedData,
+        crate::domain::event::InquiryWithdrawnData,
+        crate::domain::event::InquiryRoutedData,
+        crate::domain::event::ReferralCreatedData,
+        crate::domain::event::ReferralAssignedData,
+        crate::domain::event::ReferralStatusChangedData,
+        crate::domain::event::ReferralMessageData,
+        crate::domain::event::ReferralSlaData,
+        crate::domain::event::RoutingProfileChangedData,
+        crate::domain::event::WebhookEndpointDisabledData,
+        crate::domain::event::WebhookPingData,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "institutions", description = "The institutions, their strengths, and the taxonomy (public)."),
@@ -46,6 +63,8 @@ use crate::service::Guichet;
         (name = "inquiries", description = "Submitting an inquiry, previewing its routing, and following it with the tracking token."),
         (name = "referrals", description = "An institution's queue: triage, lifecycle, threads, SLA and audit (staff only)."),
         (name = "desk", description = "Inquiries no rule could route, for operators."),
+        (name = "events", description = "The event feed: every change Guichet publishes, in commit order."),
+        (name = "webhooks", description = "Endpoints that Guichet tells of events (Standard Webhooks), their deliveries and attempts."),
         (name = "users", description = "The accounts of an institution (institution admins and operators)."),
         (name = "operations", description = "Health checks and the contract.")
     )
@@ -134,7 +153,19 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(referrals::referral_message_get)
                 .service(referrals::referral_event_list)
                 .service(referrals::institution_stats_get)
-                .service(referrals::transparency_get),
+                .service(referrals::transparency_get)
+                .service(webhooks::event_feed)
+                .service(webhooks::webhook_endpoint_list)
+                .service(webhooks::webhook_endpoint_create)
+                .service(webhooks::webhook_endpoint_get)
+                .service(webhooks::webhook_endpoint_update)
+                .service(webhooks::webhook_endpoint_delete)
+                .service(webhooks::webhook_endpoint_secret_rotate)
+                .service(webhooks::webhook_endpoint_ping)
+                .service(webhooks::webhook_endpoint_replay)
+                .service(webhooks::webhook_delivery_list)
+                .service(webhooks::webhook_delivery_get)
+                .service(webhooks::webhook_delivery_resend),
         );
 }
 

@@ -7,11 +7,12 @@ use utoipa::ToSchema;
 use crate::api::extract::Input;
 use crate::domain::account::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::domain::routing::Expertise;
-use crate::domain::taxonomy::Role;
+use crate::domain::taxonomy::{EventType, Role};
 use crate::domain::validation::Checks;
 use crate::error::FieldError;
 use crate::service::institutions::{ContactChange, ContactNew};
 use crate::service::users::{UserChange, UserNew};
+use crate::service::webhooks::{EndpointChange, EndpointNew};
 
 pub const NAME_MAX: usize = 200;
 pub const TITLE_MAX: usize = 200;
@@ -683,5 +684,124 @@ impl Input for StaffMessageCreate {
             body,
             visibility.unwrap_or(crate::domain::inquiry::Visibility::Internal),
         ))
+    }
+}
+
+pub const WEBHOOK_URL_MAX: usize = 2048;
+pub const WEBHOOK_DESCRIPTION_MAX: usize = 500;
+
+fn check_event_types(c: &mut Checks, pointer: &str, types: &[EventType]) {
+    c.list(pointer, types, 0, EventType::ALL.len());
+}
+
+/// A new webhook endpoint.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "url": "https://crm.curie.fr/hooks/guichet",
+    "description": "Our CRM",
+    "event_types": ["referral.created", "referral.status_changed"]
+}))]
+pub struct WebhookEndpointCreate {
+    /// The institution whose events it receives. Institution admins may leave it out (their
+    /// own); operators leave it out, or send `null`, for a platform-wide endpoint that receives
+    /// every event.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 40, example = "curie")]
+    pub institution_id: Option<Option<String>>,
+    /// `https` URL whose host resolves only to public addresses (plain `http` and loopback
+    /// only when the server allows them for development). Up to 2048 characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 2048)]
+    pub url: Option<String>,
+    /// Up to 500 characters.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// The event types to receive; empty or absent for every type.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub event_types: Option<Vec<EventType>>,
+    /// Whether it receives events now (default `true`).
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub enabled: Option<bool>,
+}
+
+/// `Some(None)` for an explicit `null`, `None` when the field is absent.
+fn present_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl Input for WebhookEndpointCreate {
+    type Output = EndpointNew;
+    fn validate(self) -> Result<EndpointNew, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let institution_id = match self.institution_id {
+            Some(Some(id)) => Some(Some(c.text("/institution_id", Some(id), 2, 40))),
+            other => other,
+        };
+        let url = c.text("/url", self.url, 1, WEBHOOK_URL_MAX);
+        let description = c
+            .optional_text("/description", self.description, 0, WEBHOOK_DESCRIPTION_MAX)
+            .unwrap_or_default();
+        let event_types = self.event_types.unwrap_or_default();
+        check_event_types(&mut c, "/event_types", &event_types);
+        c.finish()?;
+        Ok(EndpointNew {
+            institution_id,
+            url,
+            description,
+            event_types,
+            enabled: self.enabled.unwrap_or(true),
+        })
+    }
+}
+
+/// Fields to change; absent fields stay as they are. `enabled: true` on an endpoint Guichet
+/// disabled starts it afresh (replay its failed deliveries afterwards).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"enabled": true}))]
+pub struct WebhookEndpointUpdate {
+    #[schema(nullable = false, min_length = 1, max_length = 2048)]
+    #[serde(default, deserialize_with = "present")]
+    pub url: Option<String>,
+    #[schema(nullable = false, max_length = 500)]
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present")]
+    pub event_types: Option<Vec<EventType>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present")]
+    pub enabled: Option<bool>,
+}
+
+impl Input for WebhookEndpointUpdate {
+    type Output = EndpointChange;
+    fn validate(self) -> Result<EndpointChange, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let change = EndpointChange {
+            url: self
+                .url
+                .map(|u| c.text("/url", Some(u), 1, WEBHOOK_URL_MAX)),
+            description: c.optional_text(
+                "/description",
+                self.description,
+                0,
+                WEBHOOK_DESCRIPTION_MAX,
+            ),
+            event_types: self.event_types,
+            enabled: self.enabled,
+        };
+        if let Some(t) = &change.event_types {
+            check_event_types(&mut c, "/event_types", t);
+        }
+        c.finish()?;
+        Ok(change)
     }
 }

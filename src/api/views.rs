@@ -847,3 +847,165 @@ pub struct InstitutionStatsView {
 pub struct TransparencyView {
     pub items: Vec<InstitutionStatsView>,
 }
+
+/// A webhook endpoint (its secret is shown only when made or rotated).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "institution_id": "curie", "url": "https://crm.curie.fr/hooks/guichet", "description": "Our CRM", "event_types": ["referral.created"], "enabled": true, "disabled_reason": null, "failing_since": null, "version": 1, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
+pub struct WebhookEndpointView {
+    pub id: String,
+    /// `null`: platform-wide (every event).
+    pub institution_id: Option<String>,
+    pub url: String,
+    pub description: String,
+    /// Empty: every type.
+    pub event_types: Vec<crate::domain::taxonomy::EventType>,
+    pub enabled: bool,
+    /// Why it is disabled: `by_hand`, `gone` (it answered 410) or `failing` (five days of
+    /// failed attempts).
+    pub disabled_reason: Option<crate::domain::event::DisabledReason>,
+    /// When its current run of failed attempts began.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<crate::domain::webhook::Endpoint> for WebhookEndpointView {
+    fn from(e: crate::domain::webhook::Endpoint) -> Self {
+        WebhookEndpointView {
+            id: e.id,
+            institution_id: e.institution_id,
+            url: e.url,
+            description: e.description,
+            event_types: e.event_types,
+            enabled: e.enabled,
+            disabled_reason: e.disabled_reason,
+            failing_since: e.failing_since.map(utc),
+            version: e.version,
+            created_at: utc(e.created_at),
+            updated_at: utc(e.updated_at),
+        }
+    }
+}
+
+/// A new endpoint, or one whose secret was rotated: the signing secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"endpoint": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "institution_id": "curie", "url": "https://crm.curie.fr/hooks/guichet", "description": "Our CRM", "event_types": [], "enabled": true, "disabled_reason": null, "failing_since": null, "version": 1, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=", "previous_secret_expires_at": null}))]
+pub struct WebhookEndpointSecretView {
+    pub endpoint: WebhookEndpointView,
+    /// `whsec_` and the base64 key: verify `webhook-signature` with it (Standard Webhooks).
+    #[schema(pattern = "^whsec_[A-Za-z0-9+/]+={0,2}$")]
+    pub secret: String,
+    /// After a rotation: until when the previous secret also signs each delivery.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A page of webhook endpoints.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [], "next_cursor": null}))]
+pub struct WebhookEndpointPage {
+    pub items: Vec<WebhookEndpointView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One event for one endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea3", "endpoint_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "event_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea2", "event_type": "referral.created", "status": "pending", "attempts": 1, "next_attempt_at": "2026-11-28T09:30:05Z", "last_status_code": 503, "last_error": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
+pub struct WebhookDeliveryView {
+    pub id: String,
+    pub endpoint_id: String,
+    /// The event's id: the `webhook-id` header of every attempt.
+    pub event_id: String,
+    pub event_type: crate::domain::taxonomy::EventType,
+    pub status: crate::domain::webhook::DeliveryStatus,
+    pub attempts: i32,
+    /// When a pending delivery is tried next.
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<crate::domain::webhook::Delivery> for WebhookDeliveryView {
+    fn from(d: crate::domain::webhook::Delivery) -> Self {
+        WebhookDeliveryView {
+            id: d.id,
+            endpoint_id: d.endpoint_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: utc(d.next_attempt_at),
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: utc(d.created_at),
+            updated_at: utc(d.updated_at),
+        }
+    }
+}
+
+/// A page of deliveries, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [], "next_cursor": null}))]
+pub struct WebhookDeliveryPage {
+    pub items: Vec<WebhookDeliveryView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea4", "attempted_at": "2026-11-28T09:30:00Z", "duration_ms": 41, "status_code": 503, "outcome": "failed", "error": null, "response_excerpt": "Service Unavailable"}))]
+pub struct WebhookAttemptView {
+    pub id: String,
+    pub attempted_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// The receiver's status code; `null` when no answer came (timeout, refused address).
+    pub status_code: Option<i32>,
+    pub outcome: crate::domain::webhook::AttemptOutcome,
+    pub error: Option<String>,
+    /// The start of the answer's body (at most 1 KiB).
+    pub response_excerpt: String,
+}
+
+impl From<crate::domain::webhook::Attempt> for WebhookAttemptView {
+    fn from(a: crate::domain::webhook::Attempt) -> Self {
+        WebhookAttemptView {
+            id: a.id,
+            attempted_at: utc(a.attempted_at),
+            duration_ms: a.duration_ms,
+            status_code: a.status_code,
+            outcome: a.outcome,
+            error: a.error,
+            response_excerpt: a.response_excerpt,
+        }
+    }
+}
+
+/// A delivery with every attempt, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"delivery": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea3", "endpoint_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "event_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea2", "event_type": "referral.created", "status": "delivered", "attempts": 1, "next_attempt_at": "2026-11-28T09:30:00Z", "last_status_code": 200, "last_error": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}, "attempts": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea4", "attempted_at": "2026-11-28T09:30:00Z", "duration_ms": 41, "status_code": 200, "outcome": "delivered", "error": null, "response_excerpt": "ok"}]}))]
+pub struct WebhookDeliveryDetailView {
+    pub delivery: WebhookDeliveryView,
+    pub attempts: Vec<WebhookAttemptView>,
+}
+
+/// How many failed deliveries were made pending again.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"replayed": 3}))]
+pub struct WebhookReplayView {
+    pub replayed: usize,
+}
+
+/// A page of the event feed, in commit order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "type": "referral.created", "version": 1, "timestamp": "2026-11-28T09:30:00Z", "data": {"referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "institution_id": "curie", "contact_id": null, "first_response_due_at": "2026-12-12T17:00:00Z", "source": "rules", "forwarded_from_referral_id": null}}], "next_cursor": "0.42"}))]
+pub struct EventFeedPage {
+    pub items: Vec<crate::domain::event::Envelope>,
+    /// Where to continue: pass it as `after` next time, whether or not this page was full (an
+    /// empty page returns the `after` it was given).
+    #[schema(pattern = "^[0-9]{1,19}\\.[0-9]{1,19}$")]
+    pub next_cursor: String,
+}

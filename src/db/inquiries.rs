@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -525,4 +525,64 @@ pub fn idempotency_purge(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize,
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
             .execute(conn)?,
     )
+}
+
+/// Open referrals still waiting for a first response (clock running) whose deadline is before
+/// `horizon` and that have no `kind` signal for that deadline yet: what the SLA clock tells.
+pub fn sla_unsignalled(
+    conn: &mut DbConn,
+    kind: &str,
+    horizon: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<Referral>, Error> {
+    use crate::db::schema::sla_signals;
+    let open: Vec<&str> = crate::domain::taxonomy::ReferralStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    referrals::table
+        .filter(referrals::status.eq_any(open))
+        .filter(referrals::first_responded_at.is_null())
+        .filter(referrals::sla_paused_at.is_null())
+        .filter(referrals::first_response_due_at.lt(horizon))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            sla_signals::table
+                .filter(sla_signals::referral_id.eq(referrals::id))
+                .filter(sla_signals::kind.eq(kind.to_owned()))
+                .filter(sla_signals::due_at.eq(referrals::first_response_due_at)),
+        )))
+        .order(referrals::first_response_due_at)
+        .limit(limit)
+        .select(ReferralRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Referral::try_from)
+        .collect()
+}
+
+/// Marks a signal as told; `false` if another worker told it first.
+pub fn sla_signal_insert(
+    conn: &mut DbConn,
+    referral_id: &str,
+    kind: &str,
+    due_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<bool, Error> {
+    const SQL: &str = "INSERT INTO sla_signals (referral_id, kind, due_at, created_at) VALUES ({}) ON CONFLICT DO NOTHING";
+    let n = match conn {
+        DbConn::Pg(c) => diesel::sql_query(SQL.replace("{}", "$1, $2, $3, $4"))
+            .bind::<Text, _>(referral_id)
+            .bind::<Text, _>(kind)
+            .bind::<Timestamp, _>(due_at)
+            .bind::<Timestamp, _>(now)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(SQL.replace("{}", "?, ?, ?, ?"))
+            .bind::<Text, _>(referral_id)
+            .bind::<Text, _>(kind)
+            .bind::<Timestamp, _>(due_at)
+            .bind::<Timestamp, _>(now)
+            .execute(c)?,
+    };
+    Ok(n == 1)
 }

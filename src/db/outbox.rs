@@ -39,8 +39,7 @@ struct Inserted {
 
 /// Inserts the row and returns its `seq`.
 pub fn event_insert(conn: &mut DbConn, e: &NewEvent<'_>) -> Result<i64, Error> {
-    const COLUMNS: &str =
-        "tx_id, id, event_type, institution_id, inquiry_id, referral_id, in_feed, payload, created_at";
+    const COLUMNS: &str = "tx_id, id, event_type, institution_id, inquiry_id, referral_id, in_feed, payload, created_at";
     let row: Inserted = match conn {
         DbConn::Pg(c) => diesel::sql_query(format!(
             "INSERT INTO outbox_events ({COLUMNS}) VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq"
@@ -156,11 +155,16 @@ pub fn purge(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usi
     let deliveries = webhook_deliveries::table
         .filter(webhook_deliveries::event_seq.eq_any(old.clone()))
         .select(webhook_deliveries::id);
-    diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(deliveries)))
-        .execute(conn)?;
+    diesel::delete(
+        webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(deliveries)),
+    )
+    .execute(conn)?;
     diesel::delete(
         webhook_deliveries::table.filter(webhook_deliveries::event_seq.eq_any(old.clone())),
     )
     .execute(conn)?;
-    Ok(diesel::delete(outbox_events::table.filter(outbox_events::seq.eq_any(old))).execute(conn)?)
+    Ok(
+        diesel::delete(outbox_events::table.filter(outbox_events::seq.eq_any(old)))
+            .execute(conn)?,
+    )
 }

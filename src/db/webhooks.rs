@@ -154,7 +154,9 @@ pub fn endpoint_list(
         EndpointScope::Institution(id) => {
             query = query.filter(webhook_endpoints::institution_id.eq(id.to_owned()))
         }
-        EndpointScope::Platform => query = query.filter(webhook_endpoints::institution_id.is_null()),
+        EndpointScope::Platform => {
+            query = query.filter(webhook_endpoints::institution_id.is_null())
+        }
         EndpointScope::All => {}
     }
     if let Some(after) = after {
@@ -348,6 +350,8 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
+type ClaimRow = (String, String, Option<String>, String, String, String, i32);
+
 /// Leases up to `limit` due deliveries of enabled endpoints to `token` until `lease_until`.
 /// The update re-checks the lease on each row, so two workers never hold the same delivery; on
 /// PostgreSQL the candidates are picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers
@@ -395,22 +399,21 @@ pub fn claim(
             .execute(c)?
         }
     };
-    let rows: Vec<(String, String, Option<String>, String, String, String, i32)> =
-        webhook_deliveries::table
-            .inner_join(webhook_endpoints::table)
-            .inner_join(outbox_events::table)
-            .filter(webhook_deliveries::lease_token.eq(token))
-            .select((
-                webhook_deliveries::id,
-                webhook_deliveries::endpoint_id,
-                webhook_endpoints::institution_id,
-                webhook_endpoints::url,
-                outbox_events::id,
-                outbox_events::payload,
-                webhook_deliveries::attempts,
-            ))
-            .order(webhook_deliveries::next_attempt_at)
-            .load(conn)?;
+    let rows: Vec<ClaimRow> = webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .inner_join(outbox_events::table)
+        .filter(webhook_deliveries::lease_token.eq(token))
+        .select((
+            webhook_deliveries::id,
+            webhook_deliveries::endpoint_id,
+            webhook_endpoints::institution_id,
+            webhook_endpoints::url,
+            outbox_events::id,
+            outbox_events::payload,
+            webhook_deliveries::attempts,
+        ))
+        .order(webhook_deliveries::next_attempt_at)
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
@@ -652,24 +655,38 @@ pub fn deliveries_list(
         .collect()
 }
 
+type AttemptRow = (
+    String,
+    String,
+    NaiveDateTime,
+    i64,
+    Option<i32>,
+    String,
+    Option<String>,
+    String,
+);
+
 /// The attempts of a delivery, oldest first (at most the schedule's length plus re-sends).
-pub fn attempts_of(conn: &mut DbConn, delivery_id: &str, limit: i64) -> Result<Vec<Attempt>, Error> {
-    let rows: Vec<(String, String, NaiveDateTime, i64, Option<i32>, String, Option<String>, String)> =
-        webhook_attempts::table
-            .filter(webhook_attempts::delivery_id.eq(delivery_id))
-            .select((
-                webhook_attempts::id,
-                webhook_attempts::delivery_id,
-                webhook_attempts::attempted_at,
-                webhook_attempts::duration_ms,
-                webhook_attempts::status_code,
-                webhook_attempts::outcome,
-                webhook_attempts::error,
-                webhook_attempts::response_excerpt,
-            ))
-            .order((webhook_attempts::attempted_at, webhook_attempts::id))
-            .limit(limit)
-            .load(conn)?;
+pub fn attempts_of(
+    conn: &mut DbConn,
+    delivery_id: &str,
+    limit: i64,
+) -> Result<Vec<Attempt>, Error> {
+    let rows: Vec<AttemptRow> = webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq(delivery_id))
+        .select((
+            webhook_attempts::id,
+            webhook_attempts::delivery_id,
+            webhook_attempts::attempted_at,
+            webhook_attempts::duration_ms,
+            webhook_attempts::status_code,
+            webhook_attempts::outcome,
+            webhook_attempts::error,
+            webhook_attempts::response_excerpt,
+        ))
+        .order((webhook_attempts::attempted_at, webhook_attempts::id))
+        .limit(limit)
+        .load(conn)?;
     rows.into_iter()
         .map(
             |(id, delivery_id, attempted_at, duration_ms, status_code, outcome, error, excerpt)| {

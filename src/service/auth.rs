@@ -112,7 +112,14 @@ pub async fn auth_login(
                 let now = db::now();
                 let expires = now + Duration::seconds(ttl);
                 accounts::session_insert(conn, &session_id, &user.id, now, expires)?;
-                accounts::refresh_insert(conn, &new_id(), &session_id, &refresh_hash, now, expires)?;
+                accounts::refresh_insert(
+                    conn,
+                    &new_id(),
+                    &session_id,
+                    &refresh_hash,
+                    now,
+                    expires,
+                )?;
                 let actor = Actor::Staff(Staff::of(&user, &session_id));
                 record(conn, &actor, now, Change::SessionStarted { user: &user })?;
                 Ok(())

@@ -49,6 +49,32 @@ pub fn operator_only(actor: &Staff) -> Result<(), Error> {
     }
 }
 
+/// Webhook endpoints: an institution's are managed by its admins and by operators; the
+/// platform-wide ones (`institution_id` none) by operators only.
+pub fn webhook_access(actor: &Staff, institution_id: Option<&str>) -> Result<(), Error> {
+    match institution_id {
+        Some(inst) => institution_access(
+            actor,
+            inst,
+            InstitutionAction::Administer,
+            "webhook endpoint",
+        ),
+        None if actor.role == Role::Operator => Ok(()),
+        None => Err(Error::forbidden(
+            "Only an operator may manage platform-wide webhook endpoints.",
+        )),
+    }
+}
+
+/// What part of the event feed an actor reads: staff their institution's, operators all.
+pub fn feed_scope(actor: &Staff) -> Result<crate::db::outbox::FeedScope<'_>, Error> {
+    match (actor.role, actor.institution_id.as_deref()) {
+        (Role::Operator, _) => Ok(crate::db::outbox::FeedScope::Everything),
+        (_, Some(inst)) => Ok(crate::db::outbox::FeedScope::Institution(inst)),
+        (_, None) => Err(Error::forbidden("This account belongs to no institution.")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod authz;
+pub mod events;
 pub mod inquiries;
 pub mod institutions;
 pub mod record;
 pub mod triage;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -144,6 +146,8 @@ pub struct Guichet {
     pub tracking_key: Arc<[u8; 32]>,
     /// Counters for `GET /metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// How webhooks are delivered (address policy, timeout, concurrency, lease).
+    pub webhooks: crate::service::webhooks::WebhookSettings,
 }
 
 /// A page of a list: the items and where the next page starts (by default the last id).

@@ -572,7 +572,10 @@ impl Change<'_> {
                 ),
                 None,
             ),
-            WebhookEndpointCreated { endpoint } => (endpoint_audit(endpoint, "webhook_endpoint_created", None), None),
+            WebhookEndpointCreated { endpoint } => (
+                endpoint_audit(endpoint, "webhook_endpoint_created", None),
+                None,
+            ),
             WebhookEndpointUpdated { endpoint } => (
                 endpoint_audit(
                     endpoint,
@@ -581,8 +584,14 @@ impl Change<'_> {
                 ),
                 None,
             ),
-            WebhookEndpointDeleted { endpoint } => (endpoint_audit(endpoint, "webhook_endpoint_deleted", None), None),
-            WebhookSecretRotated { endpoint } => (endpoint_audit(endpoint, "webhook_secret_rotated", None), None),
+            WebhookEndpointDeleted { endpoint } => (
+                endpoint_audit(endpoint, "webhook_endpoint_deleted", None),
+                None,
+            ),
+            WebhookSecretRotated { endpoint } => (
+                endpoint_audit(endpoint, "webhook_secret_rotated", None),
+                None,
+            ),
             WebhookEndpointDisabled { endpoint, reason } => (
                 endpoint_audit(
                     endpoint,

@@ -13,3 +13,4 @@ mod institutions;
 mod resilience;
 mod support;
 mod triage;
+mod webhooks;

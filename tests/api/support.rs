@@ -248,14 +248,39 @@ impl TestApp {
         Self::build(Limits::default(), PoolOptions::with_size(4), http).await
     }
 
+    /// An app whose webhooks follow the production address policy (https, public addresses
+    /// only); every other test app may call receivers on loopback over plain http.
+    pub async fn with_strict_webhooks() -> Self {
+        Self::build_with(
+            Limits::default(),
+            PoolOptions::with_size(4),
+            HttpOptions::default(),
+            guichet::service::webhooks::WebhookSettings::default(),
+        )
+        .await
+    }
+
     async fn build(limits: Limits, pool: PoolOptions, http: HttpOptions) -> Self {
+        let mut webhooks = guichet::service::webhooks::WebhookSettings::default();
+        webhooks.policy.allow_loopback_http = true;
+        webhooks.timeout = std::time::Duration::from_secs(2);
+        Self::build_with(limits, pool, http, webhooks).await
+    }
+
+    async fn build_with(
+        limits: Limits,
+        pool: PoolOptions,
+        http: HttpOptions,
+        webhooks: guichet::service::webhooks::WebhookSettings,
+    ) -> Self {
         let db = TestDb::new();
         let database = startup::open_database_with(&db.url, pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let g = startup::build_guichet(database, Some(JWT_SECRET), 900, limits)
+        let mut g = startup::build_guichet(database, Some(JWT_SECRET), 900, limits)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        g.webhooks = webhooks;
         let service = test::init_service(api::app(g.clone(), http)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp { g, service, db }
@@ -284,6 +309,22 @@ impl TestApp {
     }
     pub fn put(&self, path: &str) -> Req<'_> {
         self.req(Method::PUT, path)
+    }
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.req(Method::DELETE, path)
+    }
+
+    /// The background worker frame on this app's database, driven by `clock` (tests call
+    /// `run_due`/`drain` themselves: nothing sleeps).
+    pub fn worker(
+        &self,
+        clock: std::sync::Arc<guichet::worker::ManualClock>,
+    ) -> guichet::worker::Worker {
+        guichet::worker::Worker::new(
+            self.g.clone(),
+            clock,
+            guichet::worker::WorkerOptions::default(),
+        )
     }
 
     /// Creates an account directly (as `guichet users create` does).
@@ -349,5 +390,139 @@ impl TestApp {
     pub async fn operator(&self) -> String {
         self.staff("ops@guichet.example", Role::Operator, None)
             .await
+    }
+}
+
+/// A real HTTP receiver on loopback: it records every request (method, path, headers, body)
+/// and answers each with the next scripted response (then 200 for ever).
+pub struct Receiver {
+    pub addr: std::net::SocketAddr,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    pub connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let connections: std::sync::Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>> =
+            Default::default();
+        let (r, c, sc) = (received.clone(), connections.clone(), script.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                c.fetch_add(1, Ordering::SeqCst);
+                let (r, sc) = (r.clone(), sc.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let (head_end, length) = loop {
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..i]).to_string();
+                            let length = head
+                                .lines()
+                                .find_map(|l| {
+                                    let (n, v) = l.split_once(':')?;
+                                    n.eq_ignore_ascii_case("content-length")
+                                        .then(|| v.trim().parse::<usize>().ok())?
+                                })
+                                .unwrap_or(0);
+                            break (i + 4, length);
+                        }
+                    };
+                    while buf.len() < head_end + length {
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let head = String::from_utf8_lossy(&buf[..head_end - 4]).to_string();
+                    let mut lines = head.lines();
+                    let path = lines
+                        .next()
+                        .and_then(|l| l.split(' ').nth(1))
+                        .unwrap_or("")
+                        .to_owned();
+                    let headers = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                        .collect();
+                    let body = buf[head_end..(head_end + length).min(buf.len())].to_vec();
+                    r.lock().unwrap().push(Received {
+                        path,
+                        headers,
+                        body,
+                    });
+                    let answer = sc.lock().unwrap().pop_front().unwrap_or_else(|| {
+                        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".into()
+                    });
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        Receiver {
+            addr,
+            received,
+            connections,
+            script,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hooks", self.addr)
+    }
+
+    /// The next answers, as status line plus extra headers, e.g. `("503 Service Unavailable", "")`.
+    pub fn answer(&self, status: &str, headers: &str) {
+        let body = "no";
+        self.script.lock().unwrap().push_back(format!(
+            "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -902,6 +902,18 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("referral_message_create", 401, 401, 404, 0),
     ("referral_message_get", 401, 401, 404, 200),
     ("referral_event_list", 401, 401, 404, 200),
+    ("event_feed", 401, 401, 200, 200),
+    ("webhook_endpoint_list", 401, 401, 403, 403),
+    ("webhook_endpoint_create", 401, 401, 403, 403),
+    ("webhook_endpoint_get", 401, 401, 404, 403),
+    ("webhook_endpoint_update", 401, 401, 404, 403),
+    ("webhook_endpoint_delete", 401, 401, 404, 403),
+    ("webhook_endpoint_secret_rotate", 401, 401, 404, 403),
+    ("webhook_endpoint_ping", 401, 401, 404, 403),
+    ("webhook_endpoint_replay", 401, 401, 404, 403),
+    ("webhook_delivery_list", 401, 401, 404, 403),
+    ("webhook_delivery_get", 401, 401, 404, 403),
+    ("webhook_delivery_resend", 401, 401, 404, 403),
 ];
 
 #[actix_web::test]
@@ -934,6 +946,25 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
         .as_str()
         .unwrap()
         .to_owned();
+    let endpoint = app
+        .post("/v1/webhook-endpoints")
+        .token(&op)
+        .json(json!({"institution_id": "curie", "url": "http://127.0.0.1:9/hooks"}))
+        .send()
+        .await
+        .body["endpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let delivery = app
+        .post(&format!("/v1/webhook-endpoints/{endpoint}/ping"))
+        .token(&op)
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let matrix: BTreeMap<&str, (u16, u16, u16, u16)> = MATRIX
         .iter()
@@ -953,6 +984,8 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
                 .replace("{user_id}", &user_id)
                 .replace("{referral_id}", &referral)
                 .replace("{message_id}", &message)
+                .replace("{endpoint_id}", &endpoint)
+                .replace("{delivery_id}", &delivery)
                 .replace("{inquiry_id}", &s.id);
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let callers: [(Option<&str>, Option<&str>, u16); 4] = [
@@ -973,6 +1006,7 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
                     "referral_transition" => json!({"to": "acknowledged"}),
                     "referral_message_create" => json!({"body": "m", "visibility": "internal"}),
                     "contact_create" => json!({"name": "N", "email": "n@curie.fr"}),
+                    "webhook_endpoint_create" => json!({"url": "http://127.0.0.1:9/hooks"}),
                     "user_create" => {
                         json!({"email": "n@curie.fr", "password": "long enough", "role": "triager"})
                     }

@@ -1,0 +1,217 @@
+//! The worker frame: the one place background work runs. `serve` starts it beside the HTTP
+//! server; it relays the outbox (webhook deliveries), runs the SLA clock and purges what has
+//! expired. Every job is a *pass* over leased or idempotent claims in the database, so several
+//! instances can run the frame against one PostgreSQL without doing anything twice at once, and
+//! a killed instance's claims are taken over when their lease expires.
+//!
+//! Time comes from a [`Clock`]: tests drive the frame with a [`ManualClock`] and call
+//! [`Worker::run_due`] themselves, so they never sleep.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, NaiveDateTime};
+use tokio::sync::{Mutex, watch};
+
+use crate::error::Error;
+use crate::service::{self, Guichet};
+
+/// Where the frame reads the time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> NaiveDateTime;
+}
+
+/// The machine's clock (at the database's precision).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> NaiveDateTime {
+        crate::db::now()
+    }
+}
+
+/// The machine's clock moved forward by hand (tests): changes made during the test are
+/// stamped with the real time, and the frame sees them as due at once; `advance` jumps over
+/// waits (retry back-offs, SLA deadlines) without sleeping.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::Mutex<Duration>);
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut offset) = self.0.lock() {
+            *offset += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> NaiveDateTime {
+        let offset = self.0.lock().map_or_else(|p| *p.into_inner(), |o| *o);
+        crate::db::now() + offset
+    }
+}
+
+/// Settings of the frame (flags of `serve`, see README).
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How often the relay looks for due deliveries when idle.
+    pub poll: StdDuration,
+    /// Deliveries claimed per relay pass.
+    pub relay_batch: i64,
+    /// How often the SLA clock runs.
+    pub sla_every: Duration,
+    /// How often expired rows are purged.
+    pub purge_every: Duration,
+    /// How long feed events are kept (at least 30 days).
+    pub event_retention: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            poll: StdDuration::from_millis(500),
+            relay_batch: 50,
+            sla_every: Duration::seconds(60),
+            purge_every: Duration::hours(1),
+            event_retention: Duration::days(30),
+        }
+    }
+}
+
+/// What one round of [`Worker::run_due`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub relay: service::webhooks::RelayPass,
+    pub sla_events: usize,
+    pub purged_events: usize,
+}
+
+/// The frame's jobs and their schedule.
+pub struct Worker {
+    g: Guichet,
+    clock: Arc<dyn Clock>,
+    options: WorkerOptions,
+    /// When each periodic job last ran (by the frame's clock).
+    last: Mutex<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Worker {
+    pub fn new(g: Guichet, clock: Arc<dyn Clock>, options: WorkerOptions) -> Self {
+        Worker {
+            g,
+            clock,
+            options,
+            last: Mutex::new((None, None)),
+            stopping: Arc::default(),
+        }
+    }
+
+    /// Runs every job that is due now: one relay pass, and the SLA clock and purge when their
+    /// interval has passed.
+    pub async fn run_due(&self) -> Result<Round, Error> {
+        let now = self.clock.now();
+        let stopping = self.stopping.clone();
+        let relay =
+            service::webhooks::relay_pass(&self.g, now, self.options.relay_batch, &move || {
+                stopping.load(Ordering::Relaxed)
+            })
+            .await?;
+        let mut round = Round {
+            relay,
+            ..Round::default()
+        };
+        let mut last = self.last.lock().await;
+        if last.0.is_none_or(|t| now - t >= self.options.sla_every) {
+            round.sla_events = service::events::sla_pass(&self.g, now, 500).await?;
+            last.0 = Some(now);
+        }
+        if last.1.is_none_or(|t| now - t >= self.options.purge_every) {
+            round.purged_events =
+                service::webhooks::purge_events(&self.g, now, self.options.event_retention).await?;
+            let (keys, counters) = service::purge_expired(&self.g).await?;
+            if keys + counters + round.purged_events > 0 {
+                tracing::info!(
+                    purged.idempotency_keys = keys,
+                    purged.throttles = counters,
+                    purged.events = round.purged_events,
+                    "housekeeping"
+                );
+            }
+            last.1 = Some(now);
+        }
+        Ok(round)
+    }
+
+    /// Runs rounds until the relay finds nothing due (tests, and catching up after a pause).
+    pub async fn drain(&self) -> Result<Round, Error> {
+        let mut total = Round::default();
+        for _ in 0..1000 {
+            let round = self.run_due().await?;
+            total.relay.claimed += round.relay.claimed;
+            total.relay.delivered += round.relay.delivered;
+            total.relay.failed += round.relay.failed;
+            total.sla_events += round.sla_events;
+            total.purged_events += round.purged_events;
+            if round.relay.claimed == 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Runs rounds until `stop` says so. A round in progress finishes (an attempt already sent
+    /// is recorded; claimed deliveries not yet tried are released).
+    async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let busy = match self.run_due().await {
+                Ok(round) => round.relay.claimed as i64 >= self.options.relay_batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "worker round failed; retrying");
+                    false
+                }
+            };
+            if *stop.borrow() {
+                break;
+            }
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.options.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+    }
+}
+
+/// A running frame.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    worker: Arc<Worker>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Starts the frame on the current runtime.
+    pub fn start(g: Guichet, clock: Arc<dyn Clock>, options: WorkerOptions) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let worker = Arc::new(Worker::new(g, clock, options));
+        let task = tokio::spawn(worker.clone().run(rx));
+        WorkerHandle { stop, worker, task }
+    }
+
+    /// Stops the frame: no new claims, the attempts in flight finish (each is bounded by the
+    /// webhook timeout), untried claims are released.
+    pub async fn stop(self) {
+        self.worker.stopping.store(true, Ordering::Relaxed);
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "the worker task ended abnormally");
+        }
+    }
+}
