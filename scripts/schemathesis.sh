@@ -38,7 +38,9 @@
 #     documented answers, which those checks do not expect by default;
 #   - opaque cursors (400 invalid_cursor), `from` after `to` (422 invalid_period), a reused
 #     Idempotency-Key (422 idempotency_key_reused), ids in bodies naming nothing (422
-#     unknown_institution/unknown_contact at that field only), and a new inquiry read with the
+#     unknown_institution/unknown_contact at that field only), a webhook URL refused by the
+#     address policy (422 url_not_allowed at /url: https and public addresses after DNS), and
+#     a new inquiry read with the
 #     run's tracking token (404 by design): rules no schema states; the hook drops exactly these.
 # Exclusions, each with its reason:
 #   - operation auth_logout (POST /v1/auth/logout), in the staff roles' runs only: it ends the

@@ -115,11 +115,24 @@ pub fn tighten(doc: &mut Value) {
         ),
         ("ManualRouting", &["institutions"][..]),
         ("RoutingProfile", &["accepted_inquiry_types"][..]),
+        ("WebhookEndpointCreate", &["event_types"][..]),
+        ("WebhookEndpointUpdate", &["event_types"][..]),
     ] {
         for field in fields {
             if let Some(property) = schemas[schema]["properties"].get_mut(*field) {
                 set_on_array(property, "uniqueItems", json!(true));
             }
+        }
+    }
+
+    // `params::check_event_types`: at most every type of the catalogue, once each.
+    for schema in ["WebhookEndpointCreate", "WebhookEndpointUpdate"] {
+        if let Some(property) = schemas[schema]["properties"].get_mut("event_types") {
+            set_on_array(
+                property,
+                "maxItems",
+                json!(crate::domain::taxonomy::EventType::ALL.len()),
+            );
         }
     }
 
@@ -287,6 +300,8 @@ fn text_patterns(doc: &mut Value) {
         "RefreshRequest",
         "LogoutRequest",
         "UserCreate",
+        "WebhookEndpointCreate",
+        "WebhookEndpointUpdate",
     ] {
         let Some(properties) = schemas[name]["properties"].as_object_mut() else {
             continue;
