@@ -146,6 +146,10 @@ pub struct ServeArgs {
     /// Seconds one webhook attempt may take (connecting, sending, reading the answer).
     #[arg(long, env = "GUICHET_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=30))]
     pub webhook_timeout_seconds: u64,
+    /// Seconds a worker's claim on a delivery lasts: longer than the timeout, so a live worker
+    /// keeps it; a killed instance's deliveries are taken over once it expires.
+    #[arg(long, env = "GUICHET_WEBHOOK_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub webhook_lease_seconds: u64,
     /// Days the event feed keeps events (and their deliveries): 30 at least.
     #[arg(long, env = "GUICHET_EVENT_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(30..=3650))]
     pub event_retention_days: u64,

@@ -123,6 +123,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     .await?;
     g.webhooks.policy.allow_loopback_http = args.webhooks_allow_loopback_http;
     g.webhooks.timeout = std::time::Duration::from_secs(args.webhook_timeout_seconds);
+    if args.webhook_lease_seconds <= args.webhook_timeout_seconds {
+        return Err(format!(
+            "--webhook-lease-seconds ({}) must be longer than --webhook-timeout-seconds ({}): a claim must outlive its attempt",
+            args.webhook_lease_seconds, args.webhook_timeout_seconds
+        ));
+    }
+    g.webhooks.lease = chrono::Duration::seconds(args.webhook_lease_seconds as i64);
     let worker_options = crate::worker::WorkerOptions {
         poll: std::time::Duration::from_millis(args.worker_poll_ms),
         event_retention: chrono::Duration::days(args.event_retention_days as i64),
