@@ -119,30 +119,37 @@ impl Worker {
                 stopping.load(Ordering::Relaxed)
             })
             .await?;
-        let mut round = Round {
+        let (sla_events, purged_events) = self.periodic(now).await?;
+        Ok(Round {
             relay,
-            ..Round::default()
-        };
+            sla_events,
+            purged_events,
+        })
+    }
+
+    /// The SLA clock and the purge, each when its interval has passed.
+    async fn periodic(&self, now: NaiveDateTime) -> Result<(usize, usize), Error> {
         let mut last = self.last.lock().await;
+        let mut out = (0, 0);
         if last.0.is_none_or(|t| now - t >= self.options.sla_every) {
-            round.sla_events = service::events::sla_pass(&self.g, now, 500).await?;
+            out.0 = service::events::sla_pass(&self.g, now, 500).await?;
             last.0 = Some(now);
         }
         if last.1.is_none_or(|t| now - t >= self.options.purge_every) {
-            round.purged_events =
+            out.1 =
                 service::webhooks::purge_events(&self.g, now, self.options.event_retention).await?;
             let (keys, counters) = service::purge_expired(&self.g).await?;
-            if keys + counters + round.purged_events > 0 {
+            if keys + counters + out.1 > 0 {
                 tracing::info!(
                     purged.idempotency_keys = keys,
                     purged.throttles = counters,
-                    purged.events = round.purged_events,
+                    purged.events = out.1,
                     "housekeeping"
                 );
             }
             last.1 = Some(now);
         }
-        Ok(round)
+        Ok(out)
     }
 
     /// Runs rounds until the relay finds nothing due (tests, and catching up after a pause).
@@ -162,30 +169,50 @@ impl Worker {
         Ok(total)
     }
 
-    /// Runs rounds until `stop` says so. A round in progress finishes (an attempt already sent
-    /// is recorded; claimed deliveries not yet tried are released).
+    /// Runs until `stop` says so, keeping up to `concurrency` attempts in flight: whenever one
+    /// ends, more due deliveries are claimed, so a slow receiver (up to the timeout) holds one
+    /// slot, never the others. On stop, no new claims; the attempts in flight finish.
     async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let concurrency = self.g.webhooks.concurrency.max(1);
+        let mut in_flight: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
         loop {
-            let busy = match self.run_due().await {
-                Ok(round) => round.relay.claimed as i64 >= self.options.relay_batch,
-                Err(e) => {
-                    tracing::warn!(error = %e, "worker round failed; retrying");
-                    false
-                }
-            };
+            while in_flight.try_join_next().is_some() {}
             if *stop.borrow() {
                 break;
             }
-            if !busy {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.options.poll) => {}
-                    _ = stop.changed() => {}
+            let free = concurrency.saturating_sub(in_flight.len());
+            let mut claimed = 0;
+            if free > 0 {
+                match service::webhooks::claim_due(&self.g, self.clock.now(), free as i64).await {
+                    Ok(claims) => {
+                        claimed = claims.len();
+                        for claim in claims {
+                            let (g, clock) = (self.g.clone(), self.clock.clone());
+                            in_flight.spawn(async move {
+                                if let Err(e) =
+                                    service::webhooks::attempt_claim(&g, clock.now(), claim).await
+                                {
+                                    tracing::warn!(error = %e, "recording a webhook attempt failed; its lease will expire and it is tried again");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming deliveries failed; retrying"),
                 }
             }
-            if *stop.borrow() {
-                break;
+            if let Err(e) = self.periodic(self.clock.now()).await {
+                tracing::warn!(error = %e, "a periodic job failed; retrying");
+            }
+            if claimed > 0 && in_flight.len() < concurrency {
+                continue; // more may be due right now
+            }
+            tokio::select! {
+                _ = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = stop.changed() => {}
             }
         }
+        while in_flight.join_next().await.is_some() {}
     }
 }
 

@@ -352,7 +352,9 @@ pub struct Claimed {
 
 type ClaimRow = (String, String, Option<String>, String, String, String, i32);
 
-/// Leases up to `limit` due deliveries of enabled endpoints to `token` until `lease_until`.
+/// Leases up to `limit` due deliveries of enabled endpoints to `token` until `lease_until`,
+/// first attempts before retries (so an endpoint that keeps failing never holds up the first
+/// attempts of the others), then the longest waiting.
 /// The update re-checks the lease on each row, so two workers never hold the same delivery; on
 /// PostgreSQL the candidates are picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers
 /// take different rows instead of queueing behind each other.
@@ -368,13 +370,16 @@ pub fn claim(
     match conn {
         DbConn::Pg(c) => {
             let due = DUE.replace("{now}", "$3");
+            // A materialized CTE: as a plain `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+            // subquery, the planner may run the subquery more than once and lease more than
+            // `limit` rows.
             diesel::sql_query(format!(
-                "UPDATE webhook_deliveries AS d SET lease_token = $1, lease_expires_at = $2 \
-                 WHERE d.id IN (SELECT d.id FROM webhook_deliveries AS d \
+                "WITH picked AS MATERIALIZED (SELECT d.id FROM webhook_deliveries AS d \
                    JOIN webhook_endpoints AS e ON e.id = d.endpoint_id \
                    WHERE {due} AND e.enabled AND e.deleted_at IS NULL \
-                   ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
-                 AND {due}"
+                   ORDER BY d.attempts > 0, d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
+                 UPDATE webhook_deliveries AS d SET lease_token = $1, lease_expires_at = $2 \
+                 FROM picked WHERE d.id = picked.id AND {due}"
             ))
             .bind::<Text, _>(token)
             .bind::<Timestamp, _>(lease_until)
@@ -389,7 +394,7 @@ pub fn claim(
                  WHERE d.id IN (SELECT d.id FROM webhook_deliveries AS d \
                    JOIN webhook_endpoints AS e ON e.id = d.endpoint_id \
                    WHERE {due} AND e.enabled AND e.deleted_at IS NULL \
-                   ORDER BY d.next_attempt_at LIMIT ?4) \
+                   ORDER BY d.attempts > 0, d.next_attempt_at LIMIT ?4) \
                  AND {due}"
             ))
             .bind::<Text, _>(token)

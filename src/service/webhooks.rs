@@ -442,46 +442,74 @@ pub struct RelayPass {
     pub failed: usize,
 }
 
-/// One pass of the relay: claims up to `batch` due deliveries, sends them (outside any
-/// transaction, up to `concurrency` at once), and records each attempt. `stopping` is checked
-/// before each send: a delivery not yet tried is released for another worker.
+/// A delivery this worker holds a lease on, with the secrets that sign it now.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    token: String,
+    delivery: store::Claimed,
+    secrets: Vec<String>,
+}
+
+/// Leases up to `limit` due deliveries (first attempts first) to this worker.
+pub async fn claim_due(g: &Guichet, now: NaiveDateTime, limit: i64) -> Result<Vec<Claim>, Error> {
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    let token = new_id();
+    let lease_until = now + g.webhooks.lease;
+    g.db.run(move |conn| {
+        let claimed = store::claim(conn, &token, now, lease_until, limit)?;
+        let mut out = Vec::with_capacity(claimed.len());
+        for delivery in claimed {
+            let secrets = store::endpoint_secrets(conn, &delivery.endpoint_id, now)?;
+            out.push(Claim {
+                token: token.clone(),
+                delivery,
+                secrets,
+            });
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Gives a claim back untried (a worker stopping).
+pub async fn release(g: &Guichet, claim: Claim) -> Result<(), Error> {
+    g.db.run(move |conn| store::release(conn, &claim.delivery.delivery_id, &claim.token))
+        .await
+}
+
+/// Makes one attempt of a claimed delivery, outside any transaction, and records it.
+pub async fn attempt_claim(
+    g: &Guichet,
+    now: NaiveDateTime,
+    claim: Claim,
+) -> Result<AttemptOutcome, Error> {
+    deliver_one(g, now, &claim.token, claim.delivery, claim.secrets).await
+}
+
+/// One pass of the relay (tests and `Worker::run_due`): claims up to `batch` due deliveries
+/// and attempts them, up to `concurrency` at once. `stopping` is checked before each attempt:
+/// a delivery not yet tried is released for another worker. The running frame does not wait
+/// for whole passes: it keeps `concurrency` attempts in flight (`crate::worker`).
 pub async fn relay_pass(
     g: &Guichet,
     now: NaiveDateTime,
     batch: i64,
     stopping: &(dyn Fn() -> bool + Sync),
 ) -> Result<RelayPass, Error> {
-    let token = new_id();
-    let lease_until = now + g.webhooks.lease;
-    let claimed = {
-        let token = token.clone();
-        g.db.run(move |conn| {
-            let claimed = store::claim(conn, &token, now, lease_until, batch)?;
-            let mut out = Vec::with_capacity(claimed.len());
-            for c in claimed {
-                let secrets = store::endpoint_secrets(conn, &c.endpoint_id, now)?;
-                out.push((c, secrets));
-            }
-            Ok(out)
-        })
-        .await?
-    };
+    let claimed = claim_due(g, now, batch).await?;
     let mut pass = RelayPass {
         claimed: claimed.len(),
         ..RelayPass::default()
     };
     let results = futures_util::stream::iter(claimed)
-        .map(|(c, secrets)| {
-            let token = token.clone();
-            async move {
-                if stopping() {
-                    let (id, token) = (c.delivery_id.clone(), token.clone());
-                    g.db.run(move |conn| store::release(conn, &id, &token))
-                        .await?;
-                    return Ok(None);
-                }
-                deliver_one(g, now, &token, c, secrets).await.map(Some)
+        .map(|claim| async move {
+            if stopping() {
+                release(g, claim).await?;
+                return Ok(None);
             }
+            attempt_claim(g, now, claim).await.map(Some)
         })
         .buffer_unordered(g.webhooks.concurrency.max(1))
         .collect::<Vec<Result<Option<AttemptOutcome>, Error>>>()

@@ -1032,3 +1032,62 @@ async fn every_mutating_operation_of_the_contract_writes_an_audit_event() {
         "mutating operations without an audit case: {missing:?}"
     );
 }
+
+#[actix_web::test]
+async fn retries_never_hold_up_first_attempts() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let failing = Receiver::start().await;
+    failing.answer("503 Service Unavailable", "");
+    endpoint(
+        &app,
+        &op,
+        json!({"institution_id": "curie", "url": failing.url(), "event_types": ["referral.created"]}),
+    )
+    .await;
+    app.curie_referral().await;
+    let clock = clock();
+    let worker = app.worker(clock.clone());
+    worker.drain().await.unwrap();
+    assert_eq!(failing.requests().len(), 1);
+    let healthy = Receiver::start().await;
+    endpoint(
+        &app,
+        &op,
+        json!({"institution_id": "curie", "url": healthy.url(), "event_types": ["referral.created"]}),
+    )
+    .await;
+    clock.advance(Duration::seconds(10)); // the retry is due
+    app.curie_referral().await; // two first attempts are due too
+    let one_pass = guichet::worker::Worker::new(
+        app.g.clone(),
+        clock.clone(),
+        guichet::worker::WorkerOptions {
+            relay_batch: 2,
+            ..Default::default()
+        },
+    );
+    let round = one_pass.run_due().await.unwrap();
+    assert_eq!(round.relay.claimed, 2);
+    assert_eq!(
+        healthy.requests().len(),
+        1,
+        "the healthy endpoint's first attempt went first"
+    );
+    let first_event = failing.requests()[0]
+        .header("webhook-id")
+        .unwrap()
+        .to_owned();
+    let got = failing.requests();
+    assert_eq!(got.len(), 2);
+    assert_ne!(
+        got[1].header("webhook-id").unwrap(),
+        first_event,
+        "the retry waited"
+    );
+    assert_eq!(
+        one_pass.run_due().await.unwrap().relay.claimed,
+        1,
+        "then the retry"
+    );
+}
