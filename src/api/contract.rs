@@ -544,6 +544,44 @@ fn webhooks(doc: &mut Value) {
         EventType::WebhookEndpointDisabled => "WebhookEndpointDisabledData",
         EventType::WebhookEndpointPing => "WebhookPingData",
     };
+    let ids = (
+        "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0",
+        "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1",
+        "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea2",
+    );
+    let example_data = |t: EventType| match t {
+        EventType::InquirySubmitted => {
+            json!({"inquiry_id": ids.0, "reference": "GU-2026-000042", "inquiry_type": "clinical_trial"})
+        }
+        EventType::InquiryWithdrawn => {
+            json!({"inquiry_id": ids.0, "referral_ids": [ids.1], "was_on_desk": false})
+        }
+        EventType::InquiryRouted => {
+            json!({"inquiry_id": ids.0, "routed_by": "rules", "institution_ids": ["curie"], "desk_reason": null, "reason": null})
+        }
+        EventType::ReferralCreated => {
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "first_response_due_at": "2026-12-09T17:00:00Z", "source": "rules", "forwarded_from_referral_id": null})
+        }
+        EventType::ReferralAssigned => {
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "previous_contact_id": null})
+        }
+        EventType::ReferralStatusChanged => {
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "from": "in_review", "to": "declined", "reason_code": "out_of_scope"})
+        }
+        EventType::ReferralMessagePosted | EventType::ReferralNotePosted => {
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "message_id": ids.2, "author": "staff"})
+        }
+        EventType::ReferralSlaDueSoon | EventType::ReferralSlaBreached => {
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "status": "new", "first_response_due_at": "2026-12-09T17:00:00Z"})
+        }
+        EventType::RoutingProfileChanged => {
+            json!({"institution_id": "curie", "profile_version": 4})
+        }
+        EventType::WebhookEndpointDisabled => {
+            json!({"endpoint_id": ids.2, "institution_id": "curie", "reason": "gone"})
+        }
+        EventType::WebhookEndpointPing => json!({"endpoint_id": ids.2}),
+    };
     let header = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "header", "required": true, "description": description, "schema": schema});
     let mut hooks = serde_json::Map::new();
     for t in EventType::ALL {
@@ -573,6 +611,12 @@ fn webhooks(doc: &mut Value) {
                             "data": {"$ref": format!("#/components/schemas/{}", data_schema(*t))}
                         }}
                     ]
+                }, "example": {
+                    "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+                    "type": name,
+                    "version": crate::domain::event::PAYLOAD_VERSION,
+                    "timestamp": "2026-11-28T09:30:00Z",
+                    "data": example_data(*t)
                 }}}},
                 "responses": {
                     "2XX": {"description": "Delivered."},
