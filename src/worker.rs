@@ -8,7 +8,6 @@
 //! [`Worker::run_due`] themselves, so they never sleep.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, NaiveDateTime};
@@ -95,7 +94,6 @@ pub struct Worker {
     options: WorkerOptions,
     /// When each periodic job last ran (by the frame's clock).
     last: Mutex<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
-    stopping: Arc<AtomicBool>,
 }
 
 impl Worker {
@@ -105,7 +103,6 @@ impl Worker {
             clock,
             options,
             last: Mutex::new((None, None)),
-            stopping: Arc::default(),
         }
     }
 
@@ -113,12 +110,7 @@ impl Worker {
     /// interval has passed.
     pub async fn run_due(&self) -> Result<Round, Error> {
         let now = self.clock.now();
-        let stopping = self.stopping.clone();
-        let relay =
-            service::webhooks::relay_pass(&self.g, now, self.options.relay_batch, &move || {
-                stopping.load(Ordering::Relaxed)
-            })
-            .await?;
+        let relay = service::webhooks::relay_pass(&self.g, now, self.options.relay_batch).await?;
         let (sla_events, purged_events) = self.periodic(now).await?;
         Ok(Round {
             relay,
@@ -219,7 +211,6 @@ impl Worker {
 /// A running frame.
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
-    worker: Arc<Worker>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -228,14 +219,14 @@ impl WorkerHandle {
     pub fn start(g: Guichet, clock: Arc<dyn Clock>, options: WorkerOptions) -> Self {
         let (stop, rx) = watch::channel(false);
         let worker = Arc::new(Worker::new(g, clock, options));
-        let task = tokio::spawn(worker.clone().run(rx));
-        WorkerHandle { stop, worker, task }
+        let task = tokio::spawn(worker.run(rx));
+        WorkerHandle { stop, task }
     }
 
-    /// Stops the frame: no new claims, the attempts in flight finish (each is bounded by the
-    /// webhook timeout), untried claims are released.
+    /// Stops the frame: no new claims, and the attempts in flight finish (each is bounded by
+    /// the webhook timeout). Every claim is attempted as soon as it is made, so none is left
+    /// untried.
     pub async fn stop(self) {
-        self.worker.stopping.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
         if let Err(e) = self.task.await {
             tracing::warn!(error = %e, "the worker task ended abnormally");

@@ -531,61 +531,60 @@ fn replace_ref(schema: &mut Value, from: &str, to: &str) {
 /// Standard Webhooks headers. The payload schemas live in `components` like every other.
 fn webhooks(doc: &mut Value) {
     use crate::domain::taxonomy::EventType;
-    let data_schema = |t: EventType| match t {
-        EventType::InquirySubmitted => "InquirySubmittedData",
-        EventType::InquiryWithdrawn => "InquiryWithdrawnData",
-        EventType::InquiryRouted => "InquiryRoutedData",
-        EventType::ReferralCreated => "ReferralCreatedData",
-        EventType::ReferralAssigned => "ReferralAssignedData",
-        EventType::ReferralStatusChanged => "ReferralStatusChangedData",
-        EventType::ReferralMessagePosted | EventType::ReferralNotePosted => "ReferralMessageData",
-        EventType::ReferralSlaDueSoon | EventType::ReferralSlaBreached => "ReferralSlaData",
-        EventType::RoutingProfileChanged => "RoutingProfileChangedData",
-        EventType::WebhookEndpointDisabled => "WebhookEndpointDisabledData",
-        EventType::WebhookEndpointPing => "WebhookPingData",
-    };
     let ids = (
         "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0",
         "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1",
         "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea2",
     );
-    let example_data = |t: EventType| match t {
-        EventType::InquirySubmitted => {
-            json!({"inquiry_id": ids.0, "reference": "GU-2026-000042", "inquiry_type": "clinical_trial"})
-        }
-        EventType::InquiryWithdrawn => {
-            json!({"inquiry_id": ids.0, "referral_ids": [ids.1], "was_on_desk": false})
-        }
-        EventType::InquiryRouted => {
-            json!({"inquiry_id": ids.0, "routed_by": "rules", "institution_ids": ["curie"], "desk_reason": null, "reason": null})
-        }
-        EventType::ReferralCreated => {
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "first_response_due_at": "2026-12-09T17:00:00Z", "source": "rules", "forwarded_from_referral_id": null})
-        }
-        EventType::ReferralAssigned => {
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "previous_contact_id": null})
-        }
-        EventType::ReferralStatusChanged => {
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "from": "in_review", "to": "declined", "reason_code": "out_of_scope"})
-        }
-        EventType::ReferralMessagePosted | EventType::ReferralNotePosted => {
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "message_id": ids.2, "author": "staff"})
-        }
-        EventType::ReferralSlaDueSoon | EventType::ReferralSlaBreached => {
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "status": "new", "first_response_due_at": "2026-12-09T17:00:00Z"})
-        }
-        EventType::RoutingProfileChanged => {
-            json!({"institution_id": "curie", "profile_version": 4})
-        }
-        EventType::WebhookEndpointDisabled => {
-            json!({"endpoint_id": ids.2, "institution_id": "curie", "reason": "gone"})
-        }
-        EventType::WebhookEndpointPing => json!({"endpoint_id": ids.2}),
+    // Each type's `data` schema (in `components`) and an example of it.
+    let payload = |t: EventType| match t {
+        EventType::InquirySubmitted => (
+            "InquirySubmittedData",
+            json!({"inquiry_id": ids.0, "reference": "GU-2026-000042", "inquiry_type": "clinical_trial"}),
+        ),
+        EventType::InquiryWithdrawn => (
+            "InquiryWithdrawnData",
+            json!({"inquiry_id": ids.0, "referral_ids": [ids.1], "was_on_desk": false}),
+        ),
+        EventType::InquiryRouted => (
+            "InquiryRoutedData",
+            json!({"inquiry_id": ids.0, "routed_by": "rules", "institution_ids": ["curie"], "desk_reason": null, "reason": null}),
+        ),
+        EventType::ReferralCreated => (
+            "ReferralCreatedData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "first_response_due_at": "2026-12-09T17:00:00Z", "source": "rules", "forwarded_from_referral_id": null}),
+        ),
+        EventType::ReferralAssigned => (
+            "ReferralAssignedData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "previous_contact_id": null}),
+        ),
+        EventType::ReferralStatusChanged => (
+            "ReferralStatusChangedData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "from": "in_review", "to": "declined", "reason_code": "out_of_scope"}),
+        ),
+        EventType::ReferralMessagePosted | EventType::ReferralNotePosted => (
+            "ReferralMessageData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "message_id": ids.2, "author": "staff"}),
+        ),
+        EventType::ReferralSlaDueSoon | EventType::ReferralSlaBreached => (
+            "ReferralSlaData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "status": "new", "first_response_due_at": "2026-12-09T17:00:00Z"}),
+        ),
+        EventType::RoutingProfileChanged => (
+            "RoutingProfileChangedData",
+            json!({"institution_id": "curie", "profile_version": 4}),
+        ),
+        EventType::WebhookEndpointDisabled => (
+            "WebhookEndpointDisabledData",
+            json!({"endpoint_id": ids.2, "institution_id": "curie", "reason": "gone"}),
+        ),
+        EventType::WebhookEndpointPing => ("WebhookPingData", json!({"endpoint_id": ids.2})),
     };
     let header = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "header", "required": true, "description": description, "schema": schema});
     let mut hooks = serde_json::Map::new();
     for t in EventType::ALL {
         let name = t.as_str();
+        let (data_schema, example_data) = payload(*t);
         let audience = if t.submitter_facing() {
             "May reach consumers acting for the submitter."
         } else {
@@ -608,7 +607,7 @@ fn webhooks(doc: &mut Value) {
                         {"$ref": "#/components/schemas/Envelope"},
                         {"type": "object", "properties": {
                             "type": {"const": name},
-                            "data": {"$ref": format!("#/components/schemas/{}", data_schema(*t))}
+                            "data": {"$ref": format!("#/components/schemas/{data_schema}")}
                         }}
                     ]
                 }, "example": {
@@ -616,7 +615,7 @@ fn webhooks(doc: &mut Value) {
                     "type": name,
                     "version": crate::domain::event::PAYLOAD_VERSION,
                     "timestamp": "2026-11-28T09:30:00Z",
-                    "data": example_data(*t)
+                    "data": example_data
                 }}}},
                 "responses": {
                     "2XX": {"description": "Delivered."},

@@ -442,16 +442,51 @@ pub struct PageQuery {
 impl PageQuery {
     /// The validated limit and the id the page starts after.
     pub fn resolve(&self) -> Result<(i64, Option<String>), Error> {
-        let after = match &self.cursor {
-            None => None,
-            Some(c) => {
-                let id = decode_cursor(c)?;
-                uuid::Uuid::parse_str(&id).map_err(|_| invalid_cursor())?;
-                Some(id)
-            }
-        };
-        Ok((page_limit(self.limit)?, after))
+        Ok((
+            page_limit(self.limit)?,
+            uuid_cursor(self.cursor.as_deref())?,
+        ))
     }
+}
+
+/// A 400 with its stable code.
+pub fn bad_request(code: &'static str, detail: &str) -> Error {
+    Error::BadRequest {
+        code,
+        detail: detail.to_owned(),
+    }
+}
+
+/// A list cursor that carries a UUID (the last id of the previous page): `None` when absent,
+/// 400 `invalid_cursor` when it is not one of ours.
+pub fn uuid_cursor(cursor: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(c) = cursor else {
+        return Ok(None);
+    };
+    let id = decode_cursor(c)?;
+    uuid::Uuid::parse_str(&id).map_err(|_| invalid_cursor())?;
+    Ok(Some(id))
+}
+
+/// A query parameter of comma-separated values of a closed vocabulary (`status=new,in_review`):
+/// empty parts are ignored; an unknown value, or no value at all, is the 400 `code` with
+/// `detail`.
+pub fn comma_separated<T: std::str::FromStr>(
+    raw: &str,
+    code: &'static str,
+    detail: &str,
+) -> Result<Vec<T>, Error> {
+    let bad = || bad_request(code, detail);
+    let values = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>().map_err(|_| bad()))
+        .collect::<Result<Vec<T>, Error>>()?;
+    if values.is_empty() {
+        return Err(bad());
+    }
+    Ok(values)
 }
 
 pub fn encode_cursor(after: &str) -> String {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::{PageQuery, Valid, encode_cursor};
+use crate::api::extract::{PageQuery, Valid, bad_request, encode_cursor};
 use crate::api::params::{AssigneeRequest, StaffMessageCreate, TransitionRequest};
 use crate::api::views::{
     ContactRef, EventList, InstitutionRef, InstitutionStatsView, MessageList, ReferralDetailView,
@@ -72,13 +72,6 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
-fn bad(code: &'static str, detail: &str) -> Error {
-    Error::BadRequest {
-        code,
-        detail: detail.to_owned(),
-    }
-}
-
 /// A cursor names the position *and* the filters that made it (a short digest of them), so
 /// that a cursor replayed with other filters is refused instead of skipping or repeating rows.
 fn encode_queue_cursor(c: &QueueCursor, filters: &str) -> String {
@@ -91,7 +84,7 @@ fn encode_queue_cursor(c: &QueueCursor, filters: &str) -> String {
 
 fn decode_queue_cursor(s: &str, filters: &str) -> Result<QueueCursor, Error> {
     let invalid = || {
-        bad(
+        bad_request(
             "invalid_cursor",
             "`cursor` is not a cursor returned by this list.",
         )
@@ -107,7 +100,7 @@ fn decode_queue_cursor(s: &str, filters: &str) -> Result<QueueCursor, Error> {
         _ => return Err(invalid()),
     };
     if made_by != filters {
-        return Err(bad(
+        return Err(bad_request(
             "cursor_filters_changed",
             "`cursor` was made by a list with other filters or order: start again without it.",
         ));
@@ -148,27 +141,14 @@ impl QueueQuery {
 
     fn resolve(&self) -> Result<QueueRequest, Error> {
         let limit = crate::api::extract::page_limit(self.limit)?;
-        let mut statuses = Vec::new();
-        for s in self
-            .status
-            .iter()
-            .flat_map(|s| s.split(','))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            statuses.push(s.parse::<ReferralStatus>().map_err(|_| {
-                bad(
-                    "invalid_status",
-                    "`status` takes comma-separated referral statuses.",
-                )
-            })?);
-        }
-        if self.status.is_some() && statuses.is_empty() {
-            return Err(bad(
+        let statuses: Vec<ReferralStatus> = match &self.status {
+            None => Vec::new(),
+            Some(raw) => crate::api::extract::comma_separated(
+                raw,
                 "invalid_status",
                 "`status` takes comma-separated referral statuses; leave it out for all.",
-            ));
-        }
+            )?,
+        };
         let assigned = match self.assigned.as_deref() {
             None => None,
             Some("me") => Some(Assigned::Me),
@@ -178,13 +158,16 @@ impl QueueQuery {
                     .ok()
                     .filter(|_| id.len() == 36)
                     .ok_or_else(|| {
-                        bad("invalid_assigned", "`assigned` is `me` or a contact id.")
+                        bad_request("invalid_assigned", "`assigned` is `me` or a contact id.")
                     })?;
                 Some(Assigned::Contact(id.to_owned()))
             }
         };
         if self.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            return Err(bad("invalid_query", "`q` is at most 200 characters."));
+            return Err(bad_request(
+                "invalid_query",
+                "`q` is at most 200 characters.",
+            ));
         }
         Ok(QueueRequest {
             filter: QueueFilter {

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::extract::{Valid, decode_cursor, encode_cursor, invalid_cursor, page_limit};
+use crate::api::extract::{
+    Valid, bad_request, comma_separated, encode_cursor, page_limit, uuid_cursor,
+};
 use crate::api::params::{WebhookEndpointCreate, WebhookEndpointUpdate};
 use crate::api::views::{
     EventFeedPage, WebhookDeliveryDetailView, WebhookDeliveryPage, WebhookDeliveryView,
@@ -16,13 +18,6 @@ use crate::domain::webhook::DeliveryStatus;
 use crate::error::Error;
 use crate::service::events::FeedCursor;
 use crate::service::{self, Guichet};
-
-fn bad(code: &'static str, detail: &str) -> Error {
-    Error::BadRequest {
-        code,
-        detail: detail.to_owned(),
-    }
-}
 
 /// Filters of the endpoint list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,17 +34,6 @@ pub struct EndpointListQuery {
     /// The `next_cursor` of the previous page; absent for the first page.
     #[param(min_length = 1)]
     pub cursor: Option<String>,
-}
-
-fn uuid_cursor(cursor: Option<&str>) -> Result<Option<String>, Error> {
-    match cursor {
-        None => Ok(None),
-        Some(c) => {
-            let id = decode_cursor(c)?;
-            uuid::Uuid::parse_str(&id).map_err(|_| invalid_cursor())?;
-            Ok(Some(id))
-        }
-    }
 }
 
 /// List webhook endpoints
@@ -479,29 +463,27 @@ pub async fn event_feed(
     let after = match q.after.as_deref() {
         None => None,
         Some(a) => Some(FeedCursor::parse(a).ok_or_else(|| {
-            bad(
+            bad_request(
                 "invalid_cursor",
                 "`after` is not a `next_cursor` returned by the feed.",
             )
         })?),
     };
-    let mut types: Vec<EventType> = Vec::new();
-    if let Some(raw) = &q.types {
-        for name in raw.split(',').map(str::trim) {
-            let t = name.parse::<EventType>().map_err(|_| {
-                bad(
-                    "invalid_event_type",
-                    "`types` takes comma-separated event types (see the `webhooks` section of the contract).",
-                )
-            })?;
-            if types.contains(&t) {
-                return Err(bad(
-                    "invalid_event_type",
-                    "`types` names an event type twice.",
-                ));
-            }
-            types.push(t);
-        }
+    const TYPES: &str =
+        "`types` takes comma-separated event types (see the `webhooks` section of the contract).";
+    let types: Vec<EventType> = match &q.types {
+        None => Vec::new(),
+        Some(raw) => comma_separated(raw, "invalid_event_type", TYPES)?,
+    };
+    if types
+        .iter()
+        .enumerate()
+        .any(|(i, t)| types[..i].contains(t))
+    {
+        return Err(bad_request(
+            "invalid_event_type",
+            "`types` names an event type twice.",
+        ));
     }
     let page = service::events::feed(&g, &actor, after, types, limit).await?;
     Ok(web::Json(EventFeedPage {

@@ -40,7 +40,7 @@ pub fn insert(conn: &mut DbConn, e: &AuditRow<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every audit row's action, oldest first (tests: which operations wrote what).
+/// How many audit rows there are (tests: did an operation write one).
 pub fn count(conn: &mut DbConn) -> Result<i64, Error> {
     Ok(events::table.count().get_result(conn)?)
 }

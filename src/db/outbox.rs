@@ -125,16 +125,6 @@ pub fn feed(
         .collect())
 }
 
-/// The newest position of the feed (a reader that wants only what comes next starts here).
-pub fn feed_head(conn: &mut DbConn) -> Result<Position, Error> {
-    let row: Option<(i64, i64)> = outbox_events::table
-        .select((outbox_events::tx_id, outbox_events::seq))
-        .order((outbox_events::tx_id.desc(), outbox_events::seq.desc()))
-        .first(conn)
-        .optional()?;
-    Ok(row.map_or(Position::default(), |(tx_id, seq)| Position { tx_id, seq }))
-}
-
 /// Forgets events older than `before` whose deliveries are all finished, with those
 /// deliveries and their attempts. Returns how many events went.
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usize, Error> {

@@ -288,7 +288,7 @@ pub fn endpoint_succeeded(conn: &mut DbConn, id: &str) -> Result<(), Error> {
 pub fn subscribers(
     conn: &mut DbConn,
     institution_id: Option<&str>,
-    event_type: &str,
+    event_type: EventType,
 ) -> Result<Vec<String>, Error> {
     let mut query = webhook_endpoints::table
         .filter(webhook_endpoints::enabled.eq(true))
@@ -307,9 +307,7 @@ pub fn subscribers(
     let rows: Vec<(String, String)> = query.load(conn)?;
     let mut out = Vec::new();
     for (id, types) in rows {
-        let names: Vec<String> = serde_json::from_str(&types)
-            .map_err(|e| Error::internal(format!("stored event types unreadable: {e}")))?;
-        if names.is_empty() || names.iter().any(|n| n == event_type) {
+        if crate::domain::webhook::wants(&event_types_of(&types)?, event_type) {
             out.push(id);
         }
     }
@@ -435,21 +433,6 @@ pub fn claim(
             },
         )
         .collect())
-}
-
-/// Gives a claimed delivery back untouched (a worker stopping before it tried).
-pub fn release(conn: &mut DbConn, delivery_id: &str, token: &str) -> Result<(), Error> {
-    diesel::update(
-        webhook_deliveries::table
-            .find(delivery_id)
-            .filter(webhook_deliveries::lease_token.eq(token)),
-    )
-    .set((
-        webhook_deliveries::lease_token.eq(None::<String>),
-        webhook_deliveries::lease_expires_at.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
-    Ok(())
 }
 
 pub fn attempt_insert(conn: &mut DbConn, a: &Attempt) -> Result<(), Error> {

@@ -26,11 +26,9 @@ pub struct Endpoint {
     pub updated_at: NaiveDateTime,
 }
 
-impl Endpoint {
-    /// Whether an event of `event_type` is for this endpoint.
-    pub fn wants(&self, event_type: EventType) -> bool {
-        self.event_types.is_empty() || self.event_types.contains(&event_type)
-    }
+/// Whether an endpoint subscribed to `subscribed` (empty: every type) wants `event_type`.
+pub fn wants(subscribed: &[EventType], event_type: EventType) -> bool {
+    subscribed.is_empty() || subscribed.contains(&event_type)
 }
 
 /// Where a delivery stands.

@@ -710,7 +710,7 @@ pub fn record(
     )?;
     let endpoints = match p.only_endpoint {
         Some(id) => vec![id.to_owned()],
-        None => db::webhooks::subscribers(conn, p.institution_id, p.event_type.as_str())?,
+        None => db::webhooks::subscribers(conn, p.institution_id, p.event_type)?,
     };
     let mut delivery_ids = Vec::with_capacity(endpoints.len());
     for endpoint_id in endpoints {

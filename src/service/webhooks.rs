@@ -473,12 +473,6 @@ pub async fn claim_due(g: &Guichet, now: NaiveDateTime, limit: i64) -> Result<Ve
     .await
 }
 
-/// Gives a claim back untried (a worker stopping).
-pub async fn release(g: &Guichet, claim: Claim) -> Result<(), Error> {
-    g.db.run(move |conn| store::release(conn, &claim.delivery.delivery_id, &claim.token))
-        .await
-}
-
 /// Makes one attempt of a claimed delivery, outside any transaction, and records it.
 pub async fn attempt_claim(
     g: &Guichet,
@@ -488,37 +482,24 @@ pub async fn attempt_claim(
     deliver_one(g, now, &claim.token, claim.delivery, claim.secrets).await
 }
 
-/// One pass of the relay (tests and `Worker::run_due`): claims up to `batch` due deliveries
-/// and attempts them, up to `concurrency` at once. `stopping` is checked before each attempt:
-/// a delivery not yet tried is released for another worker. The running frame does not wait
+/// One pass of the relay (`Worker::run_due`, which tests drive): claims up to `batch` due
+/// deliveries and attempts them, up to `concurrency` at once. The running frame does not wait
 /// for whole passes: it keeps `concurrency` attempts in flight (`crate::worker`).
-pub async fn relay_pass(
-    g: &Guichet,
-    now: NaiveDateTime,
-    batch: i64,
-    stopping: &(dyn Fn() -> bool + Sync),
-) -> Result<RelayPass, Error> {
+pub async fn relay_pass(g: &Guichet, now: NaiveDateTime, batch: i64) -> Result<RelayPass, Error> {
     let claimed = claim_due(g, now, batch).await?;
     let mut pass = RelayPass {
         claimed: claimed.len(),
         ..RelayPass::default()
     };
-    let results = futures_util::stream::iter(claimed)
-        .map(|claim| async move {
-            if stopping() {
-                release(g, claim).await?;
-                return Ok(None);
-            }
-            attempt_claim(g, now, claim).await.map(Some)
-        })
+    let outcomes = futures_util::stream::iter(claimed)
+        .map(|claim| attempt_claim(g, now, claim))
         .buffer_unordered(g.webhooks.concurrency.max(1))
-        .collect::<Vec<Result<Option<AttemptOutcome>, Error>>>()
+        .collect::<Vec<Result<AttemptOutcome, Error>>>()
         .await;
-    for r in results {
-        match r? {
-            Some(AttemptOutcome::Delivered) => pass.delivered += 1,
-            Some(_) => pass.failed += 1,
-            None => {}
+    for outcome in outcomes {
+        match outcome? {
+            AttemptOutcome::Delivered => pass.delivered += 1,
+            _ => pass.failed += 1,
         }
     }
     Ok(pass)
