@@ -115,7 +115,7 @@ run_role() {
     create_user triage@curie.fr 'curie triager passphrase' triager curie
     start_server --submissions-per-minute 1000000 --tracking-failures-per-address 1000000 \
         --login-max-failures-per-address 1000000 --login-max-failures-per-account 1000000 \
-        --refreshes-per-minute 1000000 --metrics-token "$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')"
+        --refreshes-per-minute 1000000 --metrics-token="$(head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_')"
 
     local admin_token token=
     admin_token="$(login admin@curie.fr 'curie admin passphrase')"
