@@ -108,6 +108,7 @@ async fn users(command: UsersCommand) -> Result<(), String> {
                     password,
                     role,
                     institution_id: institution,
+                    locale: None,
                 },
             )
             .await

@@ -156,6 +156,29 @@ pub struct ServeArgs {
     /// Milliseconds the background worker waits between looks for due deliveries when idle.
     #[arg(long, env = "GUICHET_WORKER_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60000))]
     pub worker_poll_ms: u64,
+    /// The SMTP server: `smtp://host[:port]` (STARTTLS required, port 587), `smtps://host`
+    /// (TLS, port 465), `?tls=opportunistic` or `?tls=none` (a relay on this host, a test
+    /// server). User and password may be in the URL or below. Without it, every e-mail is
+    /// written as an `.eml` file into `--mail-dir`.
+    #[arg(long, env = "GUICHET_SMTP_URL", hide_env_values = true, value_parser = parse_smtp_url)]
+    pub smtp_url: Option<crate::mail::SmtpSettings>,
+    /// SMTP user (overrides the one in the URL).
+    #[arg(long, env = "GUICHET_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// SMTP password (overrides the one in the URL); never logged.
+    #[arg(long, env = "GUICHET_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// Seconds one SMTP exchange may take.
+    #[arg(long, env = "GUICHET_SMTP_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub smtp_timeout_seconds: u64,
+    /// The sender of every e-mail, e.g. `Guichet <guichet@example.org>`; its domain ends every
+    /// `Message-ID`.
+    #[arg(long, env = "GUICHET_MAIL_FROM", default_value = "Guichet <guichet@localhost>", value_parser = parse_mailbox)]
+    pub mail_from: lettre::message::Mailbox,
+    /// Where e-mails are written when no SMTP server is configured (default: a `-mail` folder
+    /// beside the SQLite database, or `./guichet-mail`).
+    #[arg(long, env = "GUICHET_MAIL_DIR")]
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 /// `jwt_secret` stays out of debug output.
@@ -244,6 +267,16 @@ fn parse_metrics_token(s: &str) -> Result<String, String> {
 
 fn parse_cors(s: &str) -> Result<crate::api::http::CorsPolicy, String> {
     crate::api::http::CorsPolicy::parse(s)
+}
+
+fn parse_smtp_url(s: &str) -> Result<crate::mail::SmtpSettings, String> {
+    crate::mail::SmtpSettings::parse(s.trim())
+}
+
+fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+    s.trim()
+        .parse()
+        .map_err(|e| format!("must be an address such as `Guichet <guichet@example.org>`: {e}"))
 }
 
 /// `http(s)://host[:port][/path]`, no query or fragment; kept without a trailing slash.

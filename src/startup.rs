@@ -15,6 +15,26 @@ use crate::service::{Guichet, Limits};
 
 const JWT_SETTING: &str = "jwt_signing_key";
 const TRACKING_SETTING: &str = "tracking_token_key";
+const UNSUBSCRIBE_SETTING: &str = "mail_unsubscribe_key";
+
+/// A 32-byte key generated once and kept in the database (shared by every instance).
+async fn generated_key(db: &Db, name: &'static str) -> Result<[u8; 32], String> {
+    let stored = db
+        .run(move |conn| {
+            settings::setting_get_or_create(conn, name, || {
+                let mut bytes = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            })
+        })
+        .await
+        .map_err(|e| format!("cannot read the generated key {name}: {e}"))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| format!("the stored key {name} is corrupt"))
+}
 
 /// Opens the database named by `url` and applies pending migrations.
 pub async fn open_database(url: &str, pool_size: u32) -> Result<Db, String> {
@@ -78,6 +98,7 @@ pub async fn build_guichet(
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or("the stored tracking-token key is corrupt")?
     };
+    let unsubscribe_key = generated_key(&db, UNSUBSCRIBE_SETTING).await?;
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
     let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;
     Ok(Guichet {
@@ -88,7 +109,58 @@ pub async fn build_guichet(
         tracking_key: Arc::new(tracking_key),
         metrics: Arc::default(),
         webhooks: Default::default(),
+        mail: crate::service::mail::MailSettings {
+            unsubscribe_key: Arc::new(unsubscribe_key),
+            ..Default::default()
+        },
     })
+}
+
+/// The mail transport, sender and links from the flags; what the start-up line says of them.
+fn configure_mail(g: &mut Guichet, args: &ServeArgs) -> Result<String, String> {
+    g.mail.from = args.mail_from.clone();
+    g.mail.public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
+    let timeout = std::time::Duration::from_secs(args.smtp_timeout_seconds);
+    g.mail.lease = chrono::Duration::seconds(args.smtp_timeout_seconds as i64 * 2 + 30);
+    match &args.smtp_url {
+        Some(smtp) => {
+            let mut smtp = smtp.clone();
+            smtp.timeout = timeout;
+            if let Some(user) = &args.smtp_user {
+                smtp.user = Some(user.clone());
+            }
+            if let Some(password) = &args.smtp_password {
+                smtp.password = Some(password.clone());
+            }
+            g.mail.transport = crate::mail::Transport::smtp(&smtp)
+                .map_err(|e| format!("cannot set up SMTP: {e}"))?;
+            Ok(format!("SMTP {}", smtp.describe()))
+        }
+        None => {
+            let dir = args.mail_dir.clone().unwrap_or_else(|| {
+                match crate::db::DatabaseUrl::parse(&args.database.database_url) {
+                    Ok(crate::db::DatabaseUrl::Sqlite(path)) if path != ":memory:" => {
+                        let path = std::path::Path::new(&path);
+                        let stem = path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "guichet".into());
+                        path.with_file_name(format!("{stem}-mail"))
+                    }
+                    _ => "guichet-mail".into(),
+                }
+            });
+            let line = format!(
+                "no SMTP server configured, messages are written to {}/",
+                dir.display()
+            );
+            g.mail.transport = crate::mail::Transport::Folder(dir);
+            Ok(line)
+        }
+    }
 }
 
 /// `guichet serve`.
@@ -130,6 +202,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         ));
     }
     g.webhooks.lease = chrono::Duration::seconds(args.webhook_lease_seconds as i64);
+    let mail_line = configure_mail(&mut g, &args)?;
     let worker_options = crate::worker::WorkerOptions {
         poll: std::time::Duration::from_millis(args.worker_poll_ms),
         event_retention: chrono::Duration::days(args.event_retention_days as i64),
@@ -159,7 +232,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?
         .run();
     tracing::info!(
-        "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs/)"
+        "Guichet listening on http://{addr} (database: {database}; API docs: http://{addr}/docs/; e-mail: {mail_line})"
     );
     // The one background frame: outbox relay, SLA clock, purges.
     let worker = crate::worker::WorkerHandle::start(

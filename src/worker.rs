@@ -1,6 +1,6 @@
 //! The worker frame: the one place background work runs. `serve` starts it beside the HTTP
-//! server; it relays the outbox (webhook deliveries), runs the SLA clock and purges what has
-//! expired. Every job is a *pass* over leased or idempotent claims in the database, so several
+//! server; it relays the outbox (webhook deliveries and e-mail), runs the SLA clock and purges
+//! what has expired. Every job is a *pass* over leased or idempotent claims in the database, so several
 //! instances can run the frame against one PostgreSQL without doing anything twice at once, and
 //! a killed instance's claims are taken over when their lease expires.
 //!
@@ -83,6 +83,7 @@ impl Default for WorkerOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Round {
     pub relay: service::webhooks::RelayPass,
+    pub mail: service::mail::MailPass,
     pub sla_events: usize,
     pub purged_events: usize,
 }
@@ -112,8 +113,11 @@ impl Worker {
         let now = self.clock.now();
         let relay = service::webhooks::relay_pass(&self.g, now, self.options.relay_batch).await?;
         let (sla_events, purged_events) = self.periodic(now).await?;
+        // After the SLA clock, so that the reminders it wrote go in the same round.
+        let mail = service::mail::relay_pass(&self.g, now, self.options.relay_batch).await?;
         Ok(Round {
             relay,
+            mail,
             sla_events,
             purged_events,
         })
@@ -130,12 +134,14 @@ impl Worker {
         if last.1.is_none_or(|t| now - t >= self.options.purge_every) {
             out.1 =
                 service::webhooks::purge_events(&self.g, now, self.options.event_retention).await?;
+            let mails = service::mail::purge(&self.g, now, self.options.event_retention).await?;
             let (keys, counters) = service::purge_expired(&self.g).await?;
-            if keys + counters + out.1 > 0 {
+            if keys + counters + out.1 + mails > 0 {
                 tracing::info!(
                     purged.idempotency_keys = keys,
                     purged.throttles = counters,
                     purged.events = out.1,
+                    purged.mails = mails,
                     "housekeeping"
                 );
             }
@@ -152,9 +158,13 @@ impl Worker {
             total.relay.claimed += round.relay.claimed;
             total.relay.delivered += round.relay.delivered;
             total.relay.failed += round.relay.failed;
+            total.mail.claimed += round.mail.claimed;
+            total.mail.sent += round.mail.sent;
+            total.mail.retried += round.mail.retried;
+            total.mail.failed += round.mail.failed;
             total.sla_events += round.sla_events;
             total.purged_events += round.purged_events;
-            if round.relay.claimed == 0 {
+            if round.relay.claimed == 0 && round.mail.claimed == 0 {
                 break;
             }
         }
@@ -166,9 +176,12 @@ impl Worker {
     /// slot, never the others. On stop, no new claims; the attempts in flight finish.
     async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let concurrency = self.g.webhooks.concurrency.max(1);
+        let mail_concurrency = self.g.mail.concurrency.max(1);
         let mut in_flight: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
+        let mut mail_in_flight: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
         loop {
             while in_flight.try_join_next().is_some() {}
+            while mail_in_flight.try_join_next().is_some() {}
             if *stop.borrow() {
                 break;
             }
@@ -195,16 +208,40 @@ impl Worker {
             if let Err(e) = self.periodic(self.clock.now()).await {
                 tracing::warn!(error = %e, "a periodic job failed; retrying");
             }
-            if claimed > 0 && in_flight.len() < concurrency {
+            let mail_free = mail_concurrency.saturating_sub(mail_in_flight.len());
+            let mut mails = 0;
+            if mail_free > 0 {
+                match service::mail::claim_due(&self.g, self.clock.now(), mail_free as i64).await {
+                    Ok(claims) => {
+                        mails = claims.len();
+                        for claim in claims {
+                            let (g, clock) = (self.g.clone(), self.clock.clone());
+                            mail_in_flight.spawn(async move {
+                                if let Err(e) =
+                                    service::mail::send_claim(&g, clock.now(), claim).await
+                                {
+                                    tracing::warn!(error = %e, "recording an e-mail attempt failed; its lease will expire and it is tried again");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming e-mails failed; retrying"),
+                }
+            }
+            if (claimed > 0 && in_flight.len() < concurrency)
+                || (mails > 0 && mail_in_flight.len() < mail_concurrency)
+            {
                 continue; // more may be due right now
             }
             tokio::select! {
                 _ = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = mail_in_flight.join_next(), if !mail_in_flight.is_empty() => {}
                 _ = tokio::time::sleep(self.options.poll) => {}
                 _ = stop.changed() => {}
             }
         }
         while in_flight.join_next().await.is_some() {}
+        while mail_in_flight.join_next().await.is_some() {}
     }
 }
 

@@ -72,7 +72,12 @@ pub async fn inquiry_create(
     body: Valid<InquiryCreate>,
 ) -> Result<HttpResponse, Error> {
     let key = idempotency_key(&req)?;
-    let done = service::inquiries::inquiry_submit(&g, body.0, key, &client.0).await?;
+    let locale = crate::domain::taxonomy::Locale::from_accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let done = service::inquiries::inquiry_submit(&g, body.0, key, &client.0, locale).await?;
     let s = done.submission;
     let statuses: Vec<_> = s.referrals.iter().map(|r| r.status).collect();
     let view = SubmissionView {

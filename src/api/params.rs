@@ -253,6 +253,8 @@ pub struct UserCreate {
     /// `triager` or `institution_admin`.
     #[schema(required = true, value_type = Role)]
     pub role: Option<Role>,
+    /// The language of the account's e-mails (default `en`).
+    pub locale: Option<crate::domain::taxonomy::Locale>,
 }
 
 impl Input for UserCreate {
@@ -271,6 +273,7 @@ impl Input for UserCreate {
             password,
             role: role.unwrap_or(Role::Triager),
             institution_id: None,
+            locale: self.locale,
         })
     }
 }
@@ -287,6 +290,10 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]
     pub disabled: Option<bool>,
+    /// The language of the account's e-mails.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub locale: Option<crate::domain::taxonomy::Locale>,
 }
 
 impl Input for UserUpdate {
@@ -295,6 +302,7 @@ impl Input for UserUpdate {
         Ok(UserChange {
             role: self.role,
             disabled: self.disabled,
+            locale: self.locale,
         })
     }
 }
@@ -391,6 +399,9 @@ pub struct InquiryCreate {
     /// Must be `true`: the submitter states that the inquiry holds no confidential information.
     #[schema(required = true, value_type = bool)]
     pub non_confidential: Option<bool>,
+    /// The language of the e-mails the submitter receives; by default the request's
+    /// `Accept-Language` (French or English), else English.
+    pub locale: Option<crate::domain::taxonomy::Locale>,
 }
 
 fn check_routing_fields(
@@ -443,6 +454,7 @@ impl Input for RoutingPreviewRequest {
             stage: stage.unwrap_or(Stage::NotApplicable),
             preferred_institutions: self.preferred_institutions,
             keywords: Vec::new(),
+            locale: None,
         })
     }
 }
@@ -524,6 +536,7 @@ impl Input for InquiryCreate {
             stage: stage.unwrap_or(Stage::NotApplicable),
             preferred_institutions: self.preferred_institutions,
             keywords,
+            locale: self.locale,
         })
     }
 }

@@ -18,6 +18,7 @@ struct UserRow {
     disabled: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    locale: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -29,6 +30,7 @@ impl TryFrom<UserRow> for User {
             email: r.email,
             institution_id: r.institution_id,
             disabled: r.disabled,
+            locale: r.locale.parse().map_err(Error::internal)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -44,6 +46,7 @@ struct UserInsert<'a> {
     role: &'a str,
     institution_id: Option<&'a str>,
     disabled: bool,
+    locale: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -58,6 +61,7 @@ pub fn user_insert(conn: &mut DbConn, user: &User, password_hash: &str) -> Resul
             role: user.role.as_str(),
             institution_id: user.institution_id.as_deref(),
             disabled: user.disabled,
+            locale: user.locale.as_str(),
             created_at: user.created_at,
             updated_at: user.updated_at,
         })
@@ -122,6 +126,7 @@ pub fn user_update(conn: &mut DbConn, user: &User) -> Result<(), Error> {
         .set((
             users::role.eq(user.role.as_str()),
             users::disabled.eq(user.disabled),
+            users::locale.eq(user.locale.as_str()),
             users::updated_at.eq(user.updated_at),
         ))
         .execute(conn)?;
@@ -151,6 +156,49 @@ pub fn session_revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result
     diesel::update(
         sessions::table
             .find(id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces an account's password hash.
+pub fn password_set(
+    conn: &mut DbConn,
+    user_id: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The stored password hash of an account.
+pub fn password_hash_of(conn: &mut DbConn, user_id: &str) -> Result<Option<String>, Error> {
+    Ok(users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends every session of an account but `keep` (a password change keeps the caller's).
+pub fn sessions_revoke_others(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: &str,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(now))

@@ -11,7 +11,7 @@ use crate::db::schema::{
     events, idempotency_keys, inquiries, messages, reference_counters, referrals,
 };
 use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
-use crate::domain::taxonomy::ReferralStatus;
+use crate::domain::taxonomy::{Locale, ReferralStatus};
 use crate::error::Error;
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
@@ -76,6 +76,7 @@ pub fn inquiry_insert(
             inquiries::on_desk.eq(inquiry.on_desk),
             inquiries::routing_decision.eq(routing_decision),
             inquiries::created_at.eq(inquiry.created_at),
+            inquiries::locale.eq(d.locale.unwrap_or(Locale::En).as_str()),
         ))
         .execute(conn)?;
     Ok(())
@@ -97,6 +98,7 @@ struct InquiryRow {
     keywords: String,
     on_desk: bool,
     created_at: NaiveDateTime,
+    locale: String,
 }
 
 impl TryFrom<InquiryRow> for Inquiry {
@@ -113,6 +115,7 @@ impl TryFrom<InquiryRow> for Inquiry {
                 stage: parse_enum("stage", &r.stage)?,
                 preferred_institutions: parse("preferences", &r.preferred_institutions)?,
                 keywords: parse("keywords", &r.keywords)?,
+                locale: Some(parse_enum("locale", &r.locale)?),
             },
             id: r.id,
             reference: r.reference,

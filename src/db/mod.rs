@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod inquiries;
+pub mod mail;
 pub mod institutions;
 pub mod outbox;
 pub mod schema;

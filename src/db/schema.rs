@@ -12,6 +12,7 @@ diesel::table! {
         profile_version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        team_email -> Nullable<Text>,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locale -> Text,
     }
 }
 
@@ -98,6 +100,7 @@ diesel::table! {
         on_desk -> Bool,
         routing_decision -> Text,
         created_at -> Timestamp,
+        locale -> Text,
     }
 }
 
@@ -242,6 +245,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_messages (id) {
+        id -> Text,
+        dedupe_key -> Nullable<Text>,
+        kind -> Text,
+        category -> Text,
+        recipient -> Text,
+        locale -> Text,
+        message_id -> Text,
+        context -> Text,
+        institution_id -> Nullable<Text>,
+        inquiry_id -> Nullable<Text>,
+        referral_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_token -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_opt_outs (address, category) {
+        address -> Text,
+        category -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(contacts -> institutions (institution_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -273,4 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     sla_signals,
+    mail_messages,
+    mail_opt_outs,
+    password_resets,
 );

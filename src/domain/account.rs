@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::taxonomy::Role;
+use crate::domain::taxonomy::{Locale, Role};
 
 /// An account as the rest of the code sees it (never its password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub struct User {
     pub role: Role,
     pub institution_id: Option<String>,
     pub disabled: bool,
+    /// The language of the account's e-mails.
+    pub locale: Locale,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

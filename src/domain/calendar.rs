@@ -231,6 +231,53 @@ pub fn extend_for_pause(
     due_at(due_utc, u32::try_from(covered).unwrap_or(u32::MAX))
 }
 
+/// Paris local time at which people start the business day: reminders are sent from then on.
+const START_OF_DAY_HOUR: u32 = 9;
+
+/// `utc` if it falls in Paris business hours (09:00 to 18:00 on a business day), otherwise the
+/// next 09:00 Paris time of a business day: when a reminder to a person may be sent, never at
+/// night, at a weekend or on a French public holiday.
+pub fn business_hours_at_or_after(utc: NaiveDateTime) -> NaiveDateTime {
+    let local = to_paris(utc);
+    let (Some(start), Some(end)) = (
+        NaiveTime::from_hms_opt(START_OF_DAY_HOUR, 0, 0),
+        NaiveTime::from_hms_opt(END_OF_DAY_HOUR, 0, 0),
+    ) else {
+        return utc;
+    };
+    let mut calendar = BusinessDays::default();
+    let mut date = local.date();
+    if calendar.contains(date) {
+        if local.time() < start {
+            return paris_to_utc(date.and_time(start));
+        }
+        if local.time() < end {
+            return utc;
+        }
+    }
+    // The next business day's morning (a year holds far fewer than 400 days off in a row).
+    for _ in 0..400 {
+        let Some(next) = date.succ_opt() else {
+            return NaiveDateTime::MAX;
+        };
+        date = next;
+        if calendar.contains(date) {
+            return paris_to_utc(date.and_time(start));
+        }
+    }
+    utc
+}
+
+/// When to remind someone of a deadline `due_utc`: 09:00 Paris time on the deadline's Paris
+/// date (deadlines fall at 18:00 on business days, so that is the morning of the day it is
+/// due), or the deadline itself if that is earlier.
+pub fn reminder_at(due_utc: NaiveDateTime) -> NaiveDateTime {
+    match NaiveTime::from_hms_opt(START_OF_DAY_HOUR, 0, 0) {
+        Some(start) => paris_to_utc(to_paris(due_utc).date().and_time(start)).min(due_utc),
+        None => due_utc,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -513,6 +560,56 @@ mod tests {
             prop_assert!(moved >= due);
             let covered = business_days_between(paused, resumed);
             prop_assert_eq!(business_days_between(due, moved), covered);
+        }
+    }
+
+    #[test]
+    fn reminders_wait_for_paris_business_hours() {
+        // (UTC instant, when a reminder may go, UTC)
+        let table = [
+            // Tuesday 8 Dec 2026, 10:00 Paris (CET): at once.
+            ("2026-12-08 09:00", "2026-12-08 09:00"),
+            // Tuesday 07:30 Paris: that morning at 09:00 Paris.
+            ("2026-12-08 06:30", "2026-12-08 08:00"),
+            // Tuesday 18:00 Paris sharp: the business day is over, Wednesday 09:00.
+            ("2026-12-08 17:00", "2026-12-09 08:00"),
+            // Friday 23:00 Paris: Monday 09:00.
+            ("2026-12-11 22:00", "2026-12-14 08:00"),
+            // Thursday 24 Dec 2026 20:00 Paris: Christmas Friday is off, Monday 28 Dec.
+            ("2026-12-24 19:00", "2026-12-28 08:00"),
+            // Thursday 31 Dec 2026 evening: 1 Jan is off, then the weekend: Monday 4 Jan 2027.
+            ("2026-12-31 20:00", "2027-01-04 08:00"),
+            // Saturday 28 Mar 2026 evening (CET), the clocks go forward on Sunday: Monday
+            // 30 Mar 09:00 Paris is 07:00 UTC (CEST).
+            ("2026-03-28 20:00", "2026-03-30 07:00"),
+            // Saturday 24 Oct 2026 (CEST), back to CET on Sunday: Monday 09:00 = 08:00 UTC.
+            ("2026-10-24 12:00", "2026-10-26 08:00"),
+            // Easter Monday 6 Apr 2026 morning: Tuesday 7 Apr 09:00 CEST.
+            ("2026-04-06 07:00", "2026-04-07 07:00"),
+            // Ascension Thursday 14 May 2026, Friday is a business day.
+            ("2026-05-14 10:00", "2026-05-15 07:00"),
+        ];
+        for (at, expected) in table {
+            assert_eq!(business_hours_at_or_after(t(at)), t(expected), "{at}");
+        }
+    }
+
+    #[test]
+    fn a_reminder_falls_on_the_morning_of_the_due_day() {
+        // Due Tuesday 8 Dec 2026 18:00 Paris (17:00 UTC): reminded at 09:00 Paris (08:00 UTC).
+        assert_eq!(reminder_at(t("2026-12-08 17:00")), t("2026-12-08 08:00"));
+        // Summer: due 18:00 CEST (16:00 UTC), reminded 09:00 CEST (07:00 UTC).
+        assert_eq!(reminder_at(t("2026-06-16 16:00")), t("2026-06-16 07:00"));
+        // A deadline earlier than 09:00 (never produced by due_at) is its own reminder time.
+        assert_eq!(reminder_at(t("2026-06-16 05:00")), t("2026-06-16 05:00"));
+        // Every deadline due_at produces is reminded within business hours, the same day.
+        let mut at = t("2026-01-01 00:00");
+        while at < t("2027-01-01 00:00") {
+            let due = due_at(at, 3);
+            let remind = reminder_at(due);
+            assert_eq!(business_hours_at_or_after(remind), remind, "{at}");
+            assert_eq!(to_paris(remind).date(), to_paris(due).date());
+            at += Duration::hours(7);
         }
     }
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::domain::routing::RoutingInquiry;
 use crate::domain::taxonomy::{
-    InquiryType, Modality, OrganizationType, ReferralStatus, Stage, TherapeuticArea,
+    InquiryType, Locale, Modality, OrganizationType, ReferralStatus, Stage, TherapeuticArea,
 };
 
 pub const TITLE_MAX: usize = 200;
@@ -38,6 +38,11 @@ pub struct InquiryDraft {
     pub stage: Stage,
     pub preferred_institutions: Vec<String>,
     pub keywords: Vec<String>,
+    /// The language of the submitter's e-mails, as asked in the body (`None`: from the
+    /// request's `Accept-Language`, decided at submission). Absent from the idempotency hash
+    /// when not asked, so a retry with another header is the same request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 impl InquiryDraft {

@@ -6,6 +6,7 @@ pub mod event;
 pub mod inquiry;
 pub mod institution;
 pub mod lifecycle;
+pub mod mail;
 pub mod routing;
 pub mod taxonomy;
 pub mod validation;

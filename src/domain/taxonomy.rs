@@ -162,7 +162,7 @@ vocabulary! {
         ReferralStatusChanged = "referral.status_changed": "A referral changed status",
         ReferralMessagePosted = "referral.message_posted": "A message the submitter sees was posted on a referral",
         ReferralNotePosted = "referral.note_posted": "An internal note was posted on a referral (never shown to submitters)",
-        ReferralSlaDueSoon = "referral.sla_due_soon": "A referral's first response is due within a business day",
+        ReferralSlaDueSoon = "referral.sla_due_soon": "A referral's first response is due today (told at 09:00 Paris time)",
         ReferralSlaBreached = "referral.sla_breached": "A referral's first response is overdue",
         RoutingProfileChanged = "routing_profile.changed": "An institution replaced its routing profile",
         WebhookEndpointDisabled = "webhook_endpoint.disabled": "Guichet disabled a webhook endpoint that kept failing or answered 410",
@@ -190,6 +190,53 @@ vocabulary! {
         Operator = "operator": "Platform operator (all institutions)",
         InstitutionAdmin = "institution_admin": "Institution administrator",
         Triager = "triager": "Triager",
+    }
+}
+
+vocabulary! {
+    /// The language of the e-mails someone receives.
+    Locale {
+        En = "en": "English",
+        Fr = "fr": "Français",
+    }
+}
+
+impl Locale {
+    /// The first supported language of an `Accept-Language` header, by quality then order;
+    /// English when none is supported (or the header is absent or unreadable).
+    pub fn from_accept_language(header: Option<&str>) -> Locale {
+        let Some(header) = header else {
+            return Locale::En;
+        };
+        let mut best: Option<(u16, usize, Locale)> = None;
+        for (i, part) in header.split(',').enumerate().take(32) {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let primary = tag.split('-').next().unwrap_or("");
+            let locale = match primary {
+                "fr" => Locale::Fr,
+                "en" => Locale::En,
+                _ => continue,
+            };
+            let mut q = 1000u16;
+            for p in pieces {
+                if let Some(v) = p.trim().strip_prefix("q=") {
+                    q = v
+                        .trim()
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))
+                        .map_or(0, |q| (q * 1000.0).round() as u16);
+                }
+            }
+            if q == 0 {
+                continue;
+            }
+            if best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && i < bi)) {
+                best = Some((q, i, locale));
+            }
+        }
+        best.map_or(Locale::En, |(_, _, l)| l)
     }
 }
 
@@ -250,5 +297,24 @@ mod tests {
         assert_eq!(Modality::ALL.len(), 14);
         assert_eq!(Stage::ALL.len(), 7);
         assert_eq!(DeclineReason::ALL.len(), 8);
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        let table = [
+            (None, Locale::En),
+            (Some(""), Locale::En),
+            (Some("fr-FR,fr;q=0.9,en;q=0.8"), Locale::Fr),
+            (Some("de-DE, en;q=0.5, fr;q=0.7"), Locale::Fr),
+            (Some("en-GB,fr"), Locale::En),
+            (Some("FR"), Locale::Fr),
+            (Some("de, es"), Locale::En),
+            (Some("fr;q=0, en;q=0.1"), Locale::En),
+            (Some("fr;q=banana"), Locale::En),
+            (Some("*"), Locale::En),
+        ];
+        for (header, expected) in table {
+            assert_eq!(Locale::from_accept_language(header), expected, "{header:?}");
+        }
     }
 }

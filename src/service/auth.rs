@@ -259,6 +259,215 @@ pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Staff, Error> {
     }
 }
 
+/// How long a password-reset link works.
+pub const RESET_TTL_MINUTES: i64 = 30;
+/// Reset requests per e-mail address, and per client address, per window.
+const RESETS_PER_ACCOUNT: u32 = 3;
+const RESETS_PER_ADDRESS: u32 = 20;
+const RESET_WINDOW_SECONDS: u64 = 3600;
+
+/// Counts one call against each `(policy, key, limit)` and refuses it (429) when one is over.
+async fn throttled(
+    g: &Guichet,
+    client: &Client,
+    window_seconds: u64,
+    counters: Vec<(&'static str, String, u32)>,
+) -> Result<(), Error> {
+    let attempts = g
+        .db
+        .run(move |conn| {
+            let now = db::now();
+            let window = Duration::seconds(window_seconds as i64);
+            let mut out = Vec::new();
+            for (policy, key, limit) in counters {
+                let a = throttles::throttle_attempt(conn, &key, now, window, limit, window)?;
+                out.push((policy, limit, a));
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut wait = None;
+    for (policy, limit, a) in &attempts {
+        wait = wait.max(a.retry_after);
+        if a.retry_after.is_some() {
+            g.metrics.throttled(policy);
+        }
+        client.report(Quota::of(policy, *limit, window_seconds, a));
+    }
+    match wait {
+        Some(retry_after) => Err(Error::TooManyRequests { retry_after }),
+        None => Ok(()),
+    }
+}
+
+/// `POST /v1/auth/password`: the signed-in account changes its password. The current one is
+/// required (wrong guesses count as failed logins of the account); every other session ends.
+pub async fn password_change(
+    g: &Guichet,
+    actor: &Staff,
+    current: String,
+    new_password: String,
+    client: &Client,
+) -> Result<(), Error> {
+    let limits = g.limits.clone();
+    let account_key = format!("login:account:{}", normalize_email(&actor.email));
+    throttled(
+        g,
+        client,
+        limits.login_lockout_seconds,
+        vec![(
+            "login-account",
+            account_key.clone(),
+            limits.login_failures_per_account,
+        )],
+    )
+    .await?;
+    let user_id = actor.user_id.clone();
+    let stored = g
+        .db
+        .run(move |conn| accounts::password_hash_of(conn, &user_id))
+        .await?;
+    if !g.passwords.verify(current, stored).await? {
+        g.metrics.login_failed();
+        return Err(Error::validation_one(
+            "/current_password",
+            "wrong_password",
+            "is not the account's current password",
+        ));
+    }
+    let hash = g.passwords.hash(new_password).await?;
+    let actor = actor.clone();
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        throttles::throttle_clear(conn, &account_key)?;
+        let user = accounts::user_get(conn, &actor.user_id)?.ok_or_else(Error::invalid_token)?;
+        accounts::password_set(conn, &user.id, &hash, now)?;
+        accounts::sessions_revoke_others(conn, &user.id, &actor.session_id, now)?;
+        db::mail::resets_void(conn, &user.id, now)?;
+        record(
+            conn,
+            &Actor::Staff(actor.clone()),
+            now,
+            Change::PasswordChanged {
+                user: &user,
+                reset: false,
+            },
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// `POST /v1/auth/password-reset`: e-mails a single-use reset link to the account with this
+/// address, if there is one that is not disabled. The answer is the same either way; requests
+/// are throttled per address asked for and per client.
+pub async fn password_reset_request(
+    g: &Guichet,
+    email: &str,
+    client: &Client,
+) -> Result<(), Error> {
+    let email = normalize_email(email);
+    throttled(
+        g,
+        client,
+        RESET_WINDOW_SECONDS,
+        vec![
+            (
+                "password-reset-account",
+                format!("password-reset:account:{email}"),
+                RESETS_PER_ACCOUNT,
+            ),
+            (
+                "password-reset-address",
+                format!("password-reset:address:{}", client.addr),
+                RESETS_PER_ADDRESS,
+            ),
+        ],
+    )
+    .await?;
+    let token = random_secret();
+    let token_hash = secret_hash(&token);
+    g.db.transaction(move |conn| {
+        let Some((user, _)) = accounts::user_by_email(conn, &email)? else {
+            return Ok(());
+        };
+        if user.disabled {
+            return Ok(());
+        }
+        let now = db::now();
+        db::mail::reset_insert(
+            conn,
+            &token_hash,
+            &user.id,
+            now,
+            now + Duration::minutes(RESET_TTL_MINUTES),
+        )?;
+        record(
+            conn,
+            &Actor::System,
+            now,
+            Change::PasswordResetRequested {
+                user: &user,
+                token: &token,
+            },
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+fn invalid_reset_token() -> Error {
+    Error::Unauthorized {
+        code: "invalid_reset_token",
+        detail: "The reset token is invalid, expired or already used: ask for a new link.",
+    }
+}
+
+/// `POST /v1/auth/password-reset/confirm`: sets a new password with a reset token (once, within
+/// 30 minutes), and ends every session of the account.
+pub async fn password_reset_confirm(
+    g: &Guichet,
+    token: &str,
+    new_password: String,
+    client: &Client,
+) -> Result<(), Error> {
+    throttled(
+        g,
+        client,
+        RESET_WINDOW_SECONDS,
+        vec![(
+            "password-reset-address",
+            format!("password-reset:address:{}", client.addr),
+            RESETS_PER_ADDRESS,
+        )],
+    )
+    .await?;
+    let hash = g.passwords.hash(new_password).await?;
+    let token_hash = secret_hash(token);
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let user_id = db::mail::reset_take(conn, &token_hash, now)?.ok_or_else(invalid_reset_token)?;
+        let user = accounts::user_get(conn, &user_id)?
+            .filter(|u| !u.disabled)
+            .ok_or_else(invalid_reset_token)?;
+        accounts::password_set(conn, &user.id, &hash, now)?;
+        accounts::sessions_revoke_for_user(conn, &user.id, now)?;
+        db::mail::resets_void(conn, &user.id, now)?;
+        throttles::throttle_clear(conn, &format!("login:account:{}", user.email))?;
+        record(
+            conn,
+            &Actor::System,
+            now,
+            Change::PasswordChanged {
+                user: &user,
+                reset: true,
+            },
+        )?;
+        Ok(())
+    })
+    .await
+}
+
 /// `GET /v1/me`: the actor's account as stored now.
 pub async fn me_get(g: &Guichet, actor: &Staff) -> Result<User, Error> {
     let id = actor.user_id.clone();

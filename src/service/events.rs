@@ -72,8 +72,10 @@ pub async fn feed(
     .await
 }
 
-/// How early `referral.sla_due_soon` is told: a day before the first response is due.
-pub const DUE_SOON_HOURS: i64 = 24;
+/// How early `referral.sla_due_soon` is told: at the latest 9 hours before the deadline, i.e.
+/// 09:00 Paris time on the day it is due (deadlines fall at 18:00 Paris time on business days,
+/// and the clocks never change on a business day); see `calendar::reminder_at`.
+pub const DUE_SOON_HOURS: i64 = 9;
 
 /// One pass of the SLA clock: publishes `referral.sla_due_soon` and `referral.sla_breached`
 /// once per deadline (a deadline moved by a pause is a new one). Safe on several instances at
@@ -87,6 +89,9 @@ pub async fn sla_pass(g: &Guichet, now: NaiveDateTime, batch: i64) -> Result<usi
         ] {
             for r in store::sla_unsignalled(conn, kind, horizon, batch)? {
                 let due = r.first_response_due_at;
+                if !breached && crate::domain::calendar::reminder_at(due) > now {
+                    continue;
+                }
                 if !store::sla_signal_insert(conn, &r.id, kind, due, now)? {
                     continue;
                 }

@@ -13,6 +13,7 @@ use crate::auth::{random_secret, secret_hash};
 use crate::db::{self, DbConn, inquiries as store, institutions, throttles};
 use crate::domain::account::{Actor, Staff};
 use crate::domain::calendar;
+use crate::domain::taxonomy::Locale;
 use crate::domain::event::{ReferralSource, RoutedBy};
 use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
 use crate::domain::institution::Institution;
@@ -172,13 +173,15 @@ enum TxOutcome {
 /// `POST /v1/inquiries`.
 pub async fn inquiry_submit(
     g: &Guichet,
-    draft: InquiryDraft,
+    mut draft: InquiryDraft,
     idempotency_key: Option<String>,
     client: &Client,
+    header_locale: Locale,
 ) -> Result<Submitted, Error> {
     crate::service::per_minute(g, client, "submissions", g.limits.submissions_per_minute).await?;
 
     let request_hash = secret_hash(&serde_json::to_string(&draft).map_err(Error::internal)?);
+    draft.locale.get_or_insert(header_locale);
     let idem_key = idempotency_key.map(|k| format!("inquiry:{k}"));
     if let Some(k) = &idem_key {
         let k = k.clone();

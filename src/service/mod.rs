@@ -6,6 +6,8 @@ pub mod authz;
 pub mod events;
 pub mod inquiries;
 pub mod institutions;
+pub mod mail;
+pub mod notify;
 pub mod record;
 pub mod triage;
 pub mod users;
@@ -148,6 +150,8 @@ pub struct Guichet {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How webhooks are delivered (address policy, timeout, concurrency, lease).
     pub webhooks: crate::service::webhooks::WebhookSettings,
+    /// How e-mail is sent (transport, sender, links).
+    pub mail: crate::service::mail::MailSettings,
 }
 
 /// A page of a list: the items and where the next page starts (by default the last id).

@@ -1,6 +1,7 @@
 //! The change recorder: the one way a state change is written down. [`record`] runs inside the
 //! change's own transaction and writes, together:
 //! - the audit row (`events`, append-only);
+//! - the e-mails it causes (`mail_messages`, see `service::notify`);
 //! - for a change with a catalogue type, the feed row (`outbox_events`) and one delivery per
 //!   subscribed webhook endpoint (`webhook_deliveries`).
 //!
@@ -129,6 +130,22 @@ pub enum Change<'a> {
     WebhookDeliveriesReplayed {
         endpoint: &'a Endpoint,
         count: usize,
+    },
+    /// A reset link was asked for; `token` is the single-use secret the e-mail carries.
+    PasswordResetRequested {
+        user: &'a User,
+        token: &'a str,
+    },
+    /// An address turned SLA reminders off or on again (its account preference, or the
+    /// one-click link of a reminder).
+    RemindersChosen {
+        institution_id: Option<&'a str>,
+        enabled: bool,
+    },
+    /// The account's password was changed by its owner (`reset`: through a reset link).
+    PasswordChanged {
+        user: &'a User,
+        reset: bool,
     },
 }
 
@@ -643,6 +660,44 @@ impl Change<'_> {
                 ),
                 None,
             ),
+            PasswordResetRequested { user, .. } => (
+                on_institution(
+                    user.institution_id.as_deref(),
+                    "password_reset_requested",
+                    None,
+                    Some(user.id.clone()),
+                ),
+                None,
+            ),
+            RemindersChosen {
+                institution_id,
+                enabled,
+            } => (
+                on_institution(
+                    *institution_id,
+                    if *enabled {
+                        "reminders_enabled"
+                    } else {
+                        "reminders_disabled"
+                    },
+                    None,
+                    None,
+                ),
+                None,
+            ),
+            PasswordChanged { user, reset } => (
+                on_institution(
+                    user.institution_id.as_deref(),
+                    if *reset {
+                        "password_reset"
+                    } else {
+                        "password_changed"
+                    },
+                    None,
+                    Some(user.id.clone()),
+                ),
+                None,
+            ),
         })
     }
 }
@@ -660,14 +715,16 @@ fn endpoint_audit<'a>(
     )
 }
 
-/// Writes `change` as done by `actor` at `at`: the audit row, and for catalogue changes the
-/// feed row and its deliveries. Call it inside the change's transaction.
+/// Writes `change` as done by `actor` at `at`: the audit row, the e-mails it causes
+/// (`service::notify`), and for catalogue changes the feed row and its deliveries. Call it
+/// inside the change's transaction.
 pub fn record(
     conn: &mut DbConn,
     actor: &Actor,
     at: NaiveDateTime,
     change: Change<'_>,
 ) -> Result<Recorded, Error> {
+    crate::service::notify::write_notices(conn, actor, at, &change)?;
     let (audit, published) = change.describe()?;
     db::audit::insert(
         conn,

@@ -2,7 +2,7 @@
 
 use crate::db::{self, accounts, institutions};
 use crate::domain::account::{Actor, Staff, User, normalize_email};
-use crate::domain::taxonomy::Role;
+use crate::domain::taxonomy::{Locale, Role};
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
 use crate::service::record::{Change, record};
@@ -15,6 +15,8 @@ pub struct UserNew {
     pub password: String,
     pub role: Role,
     pub institution_id: Option<String>,
+    /// The language of the account's e-mails (English when not given).
+    pub locale: Option<Locale>,
 }
 
 /// A validated change of an account.
@@ -22,6 +24,7 @@ pub struct UserNew {
 pub struct UserChange {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    pub locale: Option<Locale>,
 }
 
 /// Creates an account without an actor: the command line (`guichet users create`), which is how
@@ -66,6 +69,7 @@ async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<Staff>) -> Re
             role: new.role,
             institution_id: new.institution_id,
             disabled: false,
+            locale: new.locale.unwrap_or(Locale::En),
             created_at: now,
             updated_at: now,
         };
@@ -207,6 +211,9 @@ pub async fn user_update(
         let now = db::now();
         if let Some(role) = change.role {
             user.role = role;
+        }
+        if let Some(locale) = change.locale {
+            user.locale = locale;
         }
         if let Some(disabled) = change.disabled {
             if disabled && !user.disabled {
