@@ -66,7 +66,7 @@ fn init_logging(format: LogFormat) {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve(args) => startup::serve(args).await,
+        Command::Serve(args) => startup::serve(*args).await,
         Command::Migrate(db) => {
             startup::open_database(&db.database_url, 1).await?;
             println!("migrations applied");

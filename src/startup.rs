@@ -140,19 +140,20 @@ fn configure_mail(g: &mut Guichet, args: &ServeArgs) -> Result<String, String> {
             Ok(format!("SMTP {}", smtp.describe()))
         }
         None => {
-            let dir = args.mail_dir.clone().unwrap_or_else(|| {
-                match crate::db::DatabaseUrl::parse(&args.database.database_url) {
-                    Ok(crate::db::DatabaseUrl::Sqlite(path)) if path != ":memory:" => {
-                        let path = std::path::Path::new(&path);
-                        let stem = path
-                            .file_stem()
-                            .map(|s| s.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| "guichet".into());
-                        path.with_file_name(format!("{stem}-mail"))
+            let dir =
+                args.mail_dir.clone().unwrap_or_else(|| {
+                    match crate::db::DatabaseUrl::parse(&args.database.database_url) {
+                        Ok(crate::db::DatabaseUrl::Sqlite(path)) if path != ":memory:" => {
+                            let path = std::path::Path::new(&path);
+                            let stem = path
+                                .file_stem()
+                                .map(|s| s.to_string_lossy().into_owned())
+                                .unwrap_or_else(|| "guichet".into());
+                            path.with_file_name(format!("{stem}-mail"))
+                        }
+                        _ => "guichet-mail".into(),
                     }
-                    _ => "guichet-mail".into(),
-                }
-            });
+                });
             let line = format!(
                 "no SMTP server configured, messages are written to {}/",
                 dir.display()

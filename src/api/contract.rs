@@ -28,6 +28,7 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
     ("invalid_credentials", 401),
     ("invalid_refresh_token", 401),
     ("refresh_token_reused", 401),
+    ("invalid_reset_token", 401),
     ("forbidden", 403),
     ("origin_not_allowed", 403),
     ("not_found", 404),
@@ -61,6 +62,9 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
 const THROTTLED: &[&str] = &[
     "auth_login",
     "auth_refresh",
+    "auth_password_change",
+    "auth_password_reset_request",
+    "auth_password_reset_confirm",
     "inquiry_create",
     "inquiry_get",
     "inquiry_message_create",

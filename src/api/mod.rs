@@ -8,6 +8,7 @@ pub mod health;
 pub mod http;
 pub mod inquiries;
 pub mod institutions;
+pub mod mail;
 pub mod params;
 pub mod problem;
 pub mod referrals;
@@ -134,6 +135,14 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::auth_refresh)
                 .service(auth::auth_logout)
                 .service(auth::me_get)
+                .service(auth::me_update)
+                .service(auth::auth_password_change)
+                .service(auth::auth_password_reset_request)
+                .service(auth::auth_password_reset_confirm)
+                .service(mail::mail_unsubscribe_page)
+                .service(mail::mail_unsubscribe)
+                .service(mail::mail_settings_get)
+                .service(mail::mail_settings_replace)
                 .service(inquiries::inquiry_create)
                 .service(inquiries::routing_preview)
                 .service(inquiries::inquiry_get)

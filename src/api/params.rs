@@ -818,3 +818,130 @@ impl Input for WebhookEndpointUpdate {
         Ok(change)
     }
 }
+
+/// A new password for the signed-in account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a longer and newer passphrase"}))]
+pub struct PasswordChangeRequest {
+    #[schema(required = true, value_type = String, format = Password, min_length = 1, max_length = 256)]
+    pub current_password: Option<String>,
+    /// 8 to 256 characters, any Unicode.
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 256)]
+    pub new_password: Option<String>,
+}
+
+impl Input for PasswordChangeRequest {
+    type Output = (String, String);
+    fn validate(self) -> Result<(String, String), Vec<FieldError>> {
+        let mut c = Checks::new();
+        let current = c.text(
+            "/current_password",
+            self.current_password,
+            1,
+            PASSWORD_MAX_CHARS,
+        );
+        let new = check_password(&mut c, "/new_password", self.new_password);
+        c.finish()?;
+        Ok((current, new))
+    }
+}
+
+/// Who asks for a password-reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "triage@curie.fr"}))]
+pub struct PasswordResetRequest {
+    #[schema(required = true, value_type = String, format = "email", min_length = 1, max_length = 254)]
+    pub email: Option<String>,
+}
+
+impl Input for PasswordResetRequest {
+    type Output = String;
+    fn validate(self) -> Result<String, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let email = c.email("/email", self.email);
+        c.finish()?;
+        Ok(email)
+    }
+}
+
+/// A reset token from the e-mail, and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "bG9uZ1JhbmRvbVRva2VuRnJvbVRoZUVtYWlsTGluaw", "new_password": "a longer and newer passphrase"}))]
+pub struct PasswordResetConfirm {
+    /// The `token` of the link in the reset e-mail.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
+    pub token: Option<String>,
+    /// 8 to 256 characters, any Unicode.
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 256)]
+    pub new_password: Option<String>,
+}
+
+impl Input for PasswordResetConfirm {
+    type Output = (String, String);
+    fn validate(self) -> Result<(String, String), Vec<FieldError>> {
+        let mut c = Checks::new();
+        let token = c.text("/token", self.token, 1, 200);
+        let new = check_password(&mut c, "/new_password", self.new_password);
+        c.finish()?;
+        Ok((token, new))
+    }
+}
+
+/// The signed-in account's own preferences; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"locale": "fr", "reminders": false}))]
+pub struct MeUpdate {
+    /// The language of the account's e-mails.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub locale: Option<crate::domain::taxonomy::Locale>,
+    /// `false`: no SLA reminders or breach notices (new and reassigned referrals are always
+    /// sent).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub reminders: Option<bool>,
+}
+
+impl Input for MeUpdate {
+    type Output = (Option<crate::domain::taxonomy::Locale>, Option<bool>);
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        Ok((self.locale, self.reminders))
+    }
+}
+
+/// Where an institution's new unassigned referrals are announced.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"team_email": "oncology-partnerships@curie.fr"}))]
+pub struct MailSettingsUpdate {
+    /// A shared address told of new unassigned referrals instead of every triager; `null`
+    /// to tell the triagers again.
+    #[schema(required = true, value_type = Option<String>, format = "email", min_length = 1, max_length = 254)]
+    #[serde(default, deserialize_with = "present_or_null")]
+    pub team_email: Option<Option<String>>,
+}
+
+impl Input for MailSettingsUpdate {
+    type Output = Option<String>;
+    fn validate(self) -> Result<Option<String>, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let email = match self.team_email {
+            None => {
+                c.push(
+                    "/team_email",
+                    "required",
+                    "is required (`null` to clear it)",
+                );
+                None
+            }
+            Some(None) => None,
+            Some(Some(e)) => Some(c.email("/team_email", Some(e))),
+        };
+        c.finish()?;
+        Ok(email.map(|e| crate::domain::account::normalize_email(&e)))
+    }
+}

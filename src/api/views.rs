@@ -167,6 +167,7 @@ pub struct TokenResponse {
     "role": "triager",
     "institution_id": "curie",
     "disabled": false,
+    "locale": "fr",
     "created_at": "2026-11-28T09:30:00Z",
     "updated_at": "2026-11-28T09:30:00Z"
 }))]
@@ -178,6 +179,8 @@ pub struct UserView {
     pub institution_id: Option<String>,
     /// A disabled account cannot log in, and its sessions are ended.
     pub disabled: bool,
+    /// The language of the account's e-mails.
+    pub locale: crate::domain::taxonomy::Locale,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -190,15 +193,68 @@ impl From<User> for UserView {
             role: u.role,
             institution_id: u.institution_id,
             disabled: u.disabled,
+            locale: u.locale,
             created_at: utc(u.created_at),
             updated_at: utc(u.updated_at),
         }
     }
 }
 
+/// The caller's own account and preferences.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+    "email": "triage@curie.fr",
+    "role": "triager",
+    "institution_id": "curie",
+    "disabled": false,
+    "locale": "fr",
+    "reminders": true,
+    "created_at": "2026-11-28T09:30:00Z",
+    "updated_at": "2026-11-28T09:30:00Z"
+}))]
+pub struct MeView {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// `null` for operators.
+    pub institution_id: Option<String>,
+    pub disabled: bool,
+    /// The language of the account's e-mails.
+    pub locale: crate::domain::taxonomy::Locale,
+    /// Whether SLA reminders and breach notices are e-mailed to this account's address.
+    pub reminders: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MeView {
+    pub fn of(u: User, reminders: bool) -> Self {
+        MeView {
+            id: u.id,
+            email: u.email,
+            role: u.role,
+            institution_id: u.institution_id,
+            disabled: u.disabled,
+            locale: u.locale,
+            reminders,
+            created_at: utc(u.created_at),
+            updated_at: utc(u.updated_at),
+        }
+    }
+}
+
+/// How an institution's e-mail is addressed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"team_email": "oncology-partnerships@curie.fr"}))]
+pub struct MailSettingsView {
+    /// Told of new unassigned referrals instead of every triager; `null`: the triagers.
+    pub team_email: Option<String>,
+}
+
 /// A page of accounts.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "email": "triage@curie.fr", "role": "triager", "institution_id": "curie", "disabled": false, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "email": "triage@curie.fr", "role": "triager", "institution_id": "curie", "disabled": false, "locale": "en", "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct UserPage {
     pub items: Vec<UserView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.

@@ -206,9 +206,12 @@ pub struct MailRow {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub message_id: String,
+    pub context: String,
+    pub locale: String,
 }
 
-/// The messages about a referral or inquiry, oldest first.
+/// The messages about a referral or inquiry (every message when both are `None`), oldest
+/// first.
 pub fn list_for(
     conn: &mut DbConn,
     inquiry_id: Option<&str>,
@@ -229,6 +232,8 @@ pub fn list_for(
         mail_messages::attempts,
         mail_messages::last_error,
         mail_messages::message_id,
+        mail_messages::context,
+        mail_messages::locale,
     ))
     .order((mail_messages::created_at, mail_messages::id))
     .load(conn)?)

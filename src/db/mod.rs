@@ -5,8 +5,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod inquiries;
-pub mod mail;
 pub mod institutions;
+pub mod mail;
 pub mod outbox;
 pub mod schema;
 pub mod settings;

@@ -232,7 +232,10 @@ mod tests {
     fn retries_back_off_and_end_after_about_a_day() {
         assert_eq!(retry_delay(1), Some(Duration::seconds(30)));
         assert_eq!(retry_delay(2), Some(Duration::minutes(2)));
-        let total: i64 = (1..=8).filter_map(retry_delay).map(|d| d.num_seconds()).sum();
+        let total: i64 = (1..=8)
+            .filter_map(retry_delay)
+            .map(|d| d.num_seconds())
+            .sum();
         assert!((20 * 3600..30 * 3600).contains(&total), "{total}");
         assert_eq!(retry_delay(9), None);
         assert_eq!(retry_delay(0), None);
@@ -258,7 +261,10 @@ mod tests {
     #[test]
     fn only_reminders_wait_for_business_hours() {
         let saturday_night = t("2026-12-05 22:00");
-        assert_eq!(send_after(Category::Assignment, saturday_night), saturday_night);
+        assert_eq!(
+            send_after(Category::Assignment, saturday_night),
+            saturday_night
+        );
         // Monday 7 December 09:00 Paris = 08:00 UTC.
         assert_eq!(
             send_after(Category::Reminder, saturday_night),

@@ -185,10 +185,9 @@ pub enum SendError {
 
 /// Builds the MIME message.
 pub fn build(m: &Outgoing<'_>) -> Result<Message, SendError> {
-    let to: Mailbox = m
-        .to
-        .parse()
-        .map_err(|e| SendError::Permanent(format!("unusable recipient address: {e}")))?;
+    let to: Mailbox =
+        m.to.parse()
+            .map_err(|e| SendError::Permanent(format!("unusable recipient address: {e}")))?;
     let domain = m.from.email.domain();
     let mut builder = Message::builder()
         .from(m.from.clone())
@@ -386,7 +385,9 @@ mod tests {
         assert_eq!(s.password.as_deref(), Some("s@cret"));
         assert!(!format!("{s:?}").contains("cret"));
         assert_eq!(
-            SmtpSettings::parse("smtps://mail.example.org").unwrap().port,
+            SmtpSettings::parse("smtps://mail.example.org")
+                .unwrap()
+                .port,
             465
         );
         let plain = SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none").unwrap();
@@ -442,17 +443,19 @@ mod tests {
         assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
         assert!(text.contains("multipart/alternative"));
         assert!(text.contains("text/plain") && text.contains("text/html"));
-        assert!(build(&Outgoing {
-            to: "not an address",
-            ..Outgoing {
-                from: &from,
-                to: "",
-                message_id: "x",
-                rendered: &rendered,
-                unsubscribe_url: None,
-                language: "en",
-            }
-        })
-        .is_err());
+        assert!(
+            build(&Outgoing {
+                to: "not an address",
+                ..Outgoing {
+                    from: &from,
+                    to: "",
+                    message_id: "x",
+                    rendered: &rendered,
+                    unsubscribe_url: None,
+                    language: "en",
+                }
+            })
+            .is_err()
+        );
     }
 }

@@ -273,9 +273,8 @@ async fn throttled(
     window_seconds: u64,
     counters: Vec<(&'static str, String, u32)>,
 ) -> Result<(), Error> {
-    let attempts = g
-        .db
-        .run(move |conn| {
+    let attempts =
+        g.db.run(move |conn| {
             let now = db::now();
             let window = Duration::seconds(window_seconds as i64);
             let mut out = Vec::new();
@@ -323,10 +322,9 @@ pub async fn password_change(
     )
     .await?;
     let user_id = actor.user_id.clone();
-    let stored = g
-        .db
-        .run(move |conn| accounts::password_hash_of(conn, &user_id))
-        .await?;
+    let stored =
+        g.db.run(move |conn| accounts::password_hash_of(conn, &user_id))
+            .await?;
     if !g.passwords.verify(current, stored).await? {
         g.metrics.login_failed();
         return Err(Error::validation_one(
@@ -446,7 +444,8 @@ pub async fn password_reset_confirm(
     let token_hash = secret_hash(token);
     g.db.transaction(move |conn| {
         let now = db::now();
-        let user_id = db::mail::reset_take(conn, &token_hash, now)?.ok_or_else(invalid_reset_token)?;
+        let user_id =
+            db::mail::reset_take(conn, &token_hash, now)?.ok_or_else(invalid_reset_token)?;
         let user = accounts::user_get(conn, &user_id)?
             .filter(|u| !u.disabled)
             .ok_or_else(invalid_reset_token)?;
@@ -466,12 +465,4 @@ pub async fn password_reset_confirm(
         Ok(())
     })
     .await
-}
-
-/// `GET /v1/me`: the actor's account as stored now.
-pub async fn me_get(g: &Guichet, actor: &Staff) -> Result<User, Error> {
-    let id = actor.user_id.clone();
-    g.db.run(move |conn| accounts::user_get(conn, &id))
-        .await?
-        .ok_or_else(Error::invalid_token)
 }

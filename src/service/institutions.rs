@@ -251,3 +251,67 @@ pub async fn profile_replace(
     })
     .await
 }
+
+/// `GET /v1/institutions/{institution_id}/mail-settings`.
+pub async fn mail_settings_get(
+    g: &Guichet,
+    actor: &Staff,
+    institution_id: &str,
+) -> Result<Option<String>, Error> {
+    known_slug(institution_id, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
+    let id = institution_id.to_owned();
+    g.db.run(move |conn| {
+        if !store::institution_exists(conn, &id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        Ok(db::mail::institution_mail(conn, &id)?.1)
+    })
+    .await
+}
+
+/// `PUT /v1/institutions/{institution_id}/mail-settings`: the team address told of new
+/// unassigned referrals (`None`: the triagers).
+pub async fn mail_settings_set(
+    g: &Guichet,
+    actor: &Staff,
+    institution_id: &str,
+    team_email: Option<String>,
+) -> Result<Option<String>, Error> {
+    known_slug(institution_id, "institution")?;
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "institution",
+    )?;
+    let who = Actor::from(actor);
+    let id = institution_id.to_owned();
+    g.db.transaction(move |conn| {
+        if !store::institution_exists(conn, &id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let now = db::now();
+        db::mail::team_email_set(conn, &id, team_email.as_deref(), now)?;
+        record(
+            conn,
+            &who,
+            now,
+            Change::MailSettingsChanged {
+                institution_id: &id,
+                team_email: team_email.is_some(),
+            },
+        )?;
+        Ok(team_email)
+    })
+    .await
+}

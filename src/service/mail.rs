@@ -17,7 +17,7 @@ use lettre::message::Mailbox;
 use sha2::Sha256;
 
 use crate::db::mail::{self as store, ClaimedMail, MailOutcome};
-use crate::domain::account::{Actor, Staff};
+use crate::domain::account::Actor;
 use crate::domain::mail::{Category, Kind, retry_delay, send_after};
 use crate::error::Error;
 use crate::mail::{Outgoing, SendError, Transport};
@@ -119,7 +119,11 @@ fn full_context(g: &Guichet, m: &ClaimedMail) -> Result<serde_json::Value, Strin
         .ok_or("stored context is not an object")?;
     map.insert("locale".into(), m.locale.clone().into());
     map.insert("base_url".into(), g.mail.public_url.clone().into());
-    if let Some(path) = map.get("link_path").and_then(|p| p.as_str()).map(str::to_owned) {
+    if let Some(path) = map
+        .get("link_path")
+        .and_then(|p| p.as_str())
+        .map(str::to_owned)
+    {
         map.insert("link".into(), link(g, &path).into());
     }
     if m.category == Category::Reminder.as_str() {
@@ -174,9 +178,8 @@ pub async fn send_claim(g: &Guichet, now: NaiveDateTime, claim: MailClaim) -> Re
         Ok(()) => String::new(),
     };
     let (id, tok) = (m.id.clone(), token.clone());
-    let kept = g
-        .db
-        .run(move |conn| {
+    let kept =
+        g.db.run(move |conn| {
             let outcome = match outcome {
                 OwnedOutcome::Sent => MailOutcome::Sent,
                 OwnedOutcome::Retry(next) => MailOutcome::Retry {
@@ -271,13 +274,20 @@ pub fn unsubscribe_token(g: &Guichet, address: &str) -> String {
     let sig = unsubscribe_mac(&g.mail.unsubscribe_key, payload.as_bytes())
         .map(|m| m.finalize().into_bytes().to_vec())
         .unwrap_or_default();
-    format!("{}.{}", b64.encode(payload), b64.encode(&sig[..sig.len().min(16)]))
+    format!(
+        "{}.{}",
+        b64.encode(payload),
+        b64.encode(&sig[..sig.len().min(16)])
+    )
 }
 
 fn unsubscribe_url(g: &Guichet, address: &str) -> String {
     link(
         g,
-        &format!("/v1/mail/unsubscribe?token={}", unsubscribe_token(g, address)),
+        &format!(
+            "/v1/mail/unsubscribe?token={}",
+            unsubscribe_token(g, address)
+        ),
     )
 }
 
@@ -329,43 +339,7 @@ pub async fn unsubscribe(g: &Guichet, token: &str) -> Result<(), Error> {
 
 /// Checks an unsubscribe token without using it (`GET`, the confirmation page).
 pub fn unsubscribe_check(g: &Guichet, token: &str) -> Result<(), Error> {
-    unsubscribe_address(g, token).map(|_| ()).ok_or_else(bad_token)
-}
-
-/// Whether the signed-in account receives SLA reminders.
-pub async fn reminders_enabled(g: &Guichet, actor: &Staff) -> Result<bool, Error> {
-    let user_id = actor.user_id.clone();
-    g.db.run(move |conn| {
-        let user = crate::db::accounts::user_get(conn, &user_id)?
-            .ok_or(Error::NotFound { resource: "user" })?;
-        Ok(!store::opted_out(
-            conn,
-            &user.email,
-            Category::Reminder.as_str(),
-        )?)
-    })
-    .await
-}
-
-/// Turns the signed-in account's SLA reminders on or off (assignments are always sent).
-pub async fn reminders_set(g: &Guichet, actor: &Staff, enabled: bool) -> Result<(), Error> {
-    let who = Actor::from(actor);
-    let (user_id, institution_id) = (actor.user_id.clone(), actor.institution_id.clone());
-    g.db.transaction(move |conn| {
-        let now = crate::db::now();
-        let user = crate::db::accounts::user_get(conn, &user_id)?
-            .ok_or(Error::NotFound { resource: "user" })?;
-        store::opt_out_set(conn, &user.email, Category::Reminder.as_str(), !enabled, now)?;
-        record(
-            conn,
-            &who,
-            now,
-            Change::RemindersChosen {
-                institution_id: institution_id.as_deref(),
-                enabled,
-            },
-        )?;
-        Ok(())
-    })
-    .await
+    unsubscribe_address(g, token)
+        .map(|_| ())
+        .ok_or_else(bad_token)
 }

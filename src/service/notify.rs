@@ -211,7 +211,11 @@ fn referral_list(
     Ok(Value::Array(out))
 }
 
-fn notices(conn: &mut DbConn, at: NaiveDateTime, change: &Change<'_>) -> Result<Vec<Notice>, Error> {
+fn notices(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    change: &Change<'_>,
+) -> Result<Vec<Notice>, Error> {
     use Change::*;
     Ok(match change {
         ReferralCreated { referral, .. } => {

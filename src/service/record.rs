@@ -136,6 +136,11 @@ pub enum Change<'a> {
         user: &'a User,
         token: &'a str,
     },
+    /// An institution's team address was set or cleared.
+    MailSettingsChanged {
+        institution_id: &'a str,
+        team_email: bool,
+    },
     /// An address turned SLA reminders off or on again (its account preference, or the
     /// one-click link of a reminder).
     RemindersChosen {
@@ -666,6 +671,25 @@ impl Change<'_> {
                     "password_reset_requested",
                     None,
                     Some(user.id.clone()),
+                ),
+                None,
+            ),
+            MailSettingsChanged {
+                institution_id,
+                team_email,
+            } => (
+                on_institution(
+                    Some(institution_id),
+                    "mail_settings_changed",
+                    None,
+                    Some(
+                        if *team_email {
+                            "team_email"
+                        } else {
+                            "triagers"
+                        }
+                        .to_owned(),
+                    ),
                 ),
                 None,
             ),

@@ -2,6 +2,7 @@
 
 use crate::db::{self, accounts, institutions};
 use crate::domain::account::{Actor, Staff, User, normalize_email};
+use crate::domain::mail::Category;
 use crate::domain::taxonomy::{Locale, Role};
 use crate::error::Error;
 use crate::service::authz::{InstitutionAction, institution_access};
@@ -225,6 +226,60 @@ pub async fn user_update(
         accounts::user_update(conn, &user)?;
         record(conn, &who, now, Change::UserUpdated { user: &user })?;
         Ok(user)
+    })
+    .await
+}
+
+/// `GET /v1/me`: the caller's account, and whether it receives SLA reminders.
+pub async fn me_get(g: &Guichet, actor: &Staff) -> Result<(User, bool), Error> {
+    let id = actor.user_id.clone();
+    g.db.run(move |conn| {
+        let user = accounts::user_get(conn, &id)?.ok_or_else(Error::invalid_token)?;
+        let out = db::mail::opted_out(conn, &user.email, Category::Reminder.as_str())?;
+        Ok((user, !out))
+    })
+    .await
+}
+
+/// `PATCH /v1/me`: the caller's language and whether it receives SLA reminders (new and
+/// reassigned referrals are always sent).
+pub async fn me_update(
+    g: &Guichet,
+    actor: &Staff,
+    locale: Option<Locale>,
+    reminders: Option<bool>,
+) -> Result<(User, bool), Error> {
+    let who = Actor::from(actor);
+    let id = actor.user_id.clone();
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let mut user = accounts::user_get(conn, &id)?.ok_or_else(Error::invalid_token)?;
+        if let Some(locale) = locale
+            && locale != user.locale
+        {
+            user.locale = locale;
+            user.updated_at = now;
+            accounts::user_update(conn, &user)?;
+            record(conn, &who, now, Change::UserUpdated { user: &user })?;
+        }
+        let category = Category::Reminder.as_str();
+        let was_out = db::mail::opted_out(conn, &user.email, category)?;
+        if let Some(enabled) = reminders
+            && enabled == was_out
+        {
+            db::mail::opt_out_set(conn, &user.email, category, !enabled, now)?;
+            record(
+                conn,
+                &who,
+                now,
+                Change::RemindersChosen {
+                    institution_id: user.institution_id.as_deref(),
+                    enabled,
+                },
+            )?;
+        }
+        let out = db::mail::opted_out(conn, &user.email, category)?;
+        Ok((user, !out))
     })
     .await
 }

@@ -233,7 +233,7 @@ async fn migrations_go_down_and_up_again() {
         })
         .await
         .unwrap();
-    assert_eq!(applied, 6);
+    assert_eq!(applied, 7);
     let res = app.get("/v1/institutions").send().await;
     assert_eq!(
         res.body["items"].as_array().unwrap().len(),

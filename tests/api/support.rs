@@ -336,6 +336,7 @@ impl TestApp {
                 password: PASSWORD.to_owned(),
                 role,
                 institution_id: institution.map(str::to_owned),
+                locale: None,
             },
         )
         .await
@@ -525,4 +526,27 @@ impl Receiver {
     pub fn connection_count(&self) -> usize {
         self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// Every e-mail written so far, oldest first.
+pub async fn mails(app: &TestApp) -> Vec<guichet::db::mail::MailRow> {
+    app.g
+        .db
+        .run(|conn| guichet::db::mail::list_for(conn, None, None))
+        .await
+        .unwrap()
+}
+
+/// The token of the last reset e-mail written to `address` (read from the outbox, as the
+/// e-mail would carry it).
+pub async fn reset_token(app: &TestApp, address: &str) -> String {
+    let mail = mails(app)
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m.kind == "password_reset" && m.recipient == address)
+        .unwrap_or_else(|| panic!("no reset e-mail to {address}"));
+    let context: Value = serde_json::from_str(&mail.context).unwrap();
+    let path = context["link_path"].as_str().unwrap();
+    path.split("token=").nth(1).unwrap().to_owned()
 }

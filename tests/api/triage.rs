@@ -877,6 +877,14 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("auth_refresh", 0, 0, 0, 0),
     ("auth_logout", 401, 401, 0, 0),
     ("me_get", 401, 401, 200, 200),
+    ("me_update", 401, 401, 200, 200),
+    ("auth_password_change", 401, 401, 0, 0),
+    ("auth_password_reset_request", 0, 0, 0, 0),
+    ("auth_password_reset_confirm", 0, 0, 0, 0),
+    ("mail_unsubscribe_page", 0, 0, 0, 0),
+    ("mail_unsubscribe", 0, 0, 0, 0),
+    ("mail_settings_get", 401, 401, 404, 403),
+    ("mail_settings_replace", 401, 401, 404, 403),
     ("inquiry_get", 404, 200, 404, 404),
     ("inquiry_message_create", 404, 0, 404, 404),
     ("inquiry_withdraw", 404, 0, 404, 404),
@@ -1006,6 +1014,7 @@ async fn the_authorization_matrix_covers_every_operation_of_the_contract() {
                     "referral_transition" => json!({"to": "acknowledged"}),
                     "referral_message_create" => json!({"body": "m", "visibility": "internal"}),
                     "contact_create" => json!({"name": "N", "email": "n@curie.fr"}),
+                    "mail_settings_replace" => json!({"team_email": null}),
                     "webhook_endpoint_create" => json!({"url": "http://127.0.0.1:9/hooks"}),
                     "user_create" => {
                         json!({"email": "n@curie.fr", "password": "long enough", "role": "triager"})

@@ -1020,8 +1020,80 @@ async fn every_mutating_operation_of_the_contract_writes_an_audit_event() {
     check("inquiry_withdraw", n, audit().await, res.status.as_u16());
 
     let n = audit().await;
+    let res = app
+        .patch("/v1/me")
+        .token(&admin)
+        .json(json!({"locale": "fr", "reminders": false}))
+        .send()
+        .await;
+    check("me_update", n, audit().await, res.status.as_u16());
+
+    let n = audit().await;
+    let res = app
+        .put("/v1/institutions/curie/mail-settings")
+        .token(&admin)
+        .json(json!({"team_email": "team@curie.fr"}))
+        .send()
+        .await;
+    check(
+        "mail_settings_replace",
+        n,
+        audit().await,
+        res.status.as_u16(),
+    );
+
+    let n = audit().await;
+    let unsubscribe = guichet::service::mail::unsubscribe_token(&app.g, "c@curie.fr");
+    let res = app
+        .post(&format!("/v1/mail/unsubscribe?token={unsubscribe}"))
+        .send()
+        .await;
+    check("mail_unsubscribe", n, audit().await, res.status.as_u16());
+
+    let n = audit().await;
+    let res = app
+        .post("/v1/auth/password")
+        .token(&admin)
+        .json(json!({"current_password": crate::support::PASSWORD, "new_password": "another long passphrase"}))
+        .send()
+        .await;
+    check(
+        "auth_password_change",
+        n,
+        audit().await,
+        res.status.as_u16(),
+    );
+
+    let n = audit().await;
+    let res = app
+        .post("/v1/auth/password-reset")
+        .json(json!({"email": "admin@curie.fr"}))
+        .send()
+        .await;
+    check(
+        "auth_password_reset_request",
+        n,
+        audit().await,
+        res.status.as_u16(),
+    );
+
+    let n = audit().await;
     let res = app.post("/v1/auth/logout").token(&admin).send().await;
     check("auth_logout", n, audit().await, res.status.as_u16());
+
+    let reset = crate::support::reset_token(&app, "admin@curie.fr").await;
+    let n = audit().await;
+    let res = app
+        .post("/v1/auth/password-reset/confirm")
+        .json(json!({"token": reset, "new_password": "a third long passphrase"}))
+        .send()
+        .await;
+    check(
+        "auth_password_reset_confirm",
+        n,
+        audit().await,
+        res.status.as_u16(),
+    );
 
     let missing: Vec<&String> = mutating
         .iter()
