@@ -10,6 +10,7 @@ mod errors;
 mod http;
 mod inquiries;
 mod institutions;
+mod mail;
 mod resilience;
 mod support;
 mod triage;

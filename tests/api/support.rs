@@ -550,3 +550,122 @@ pub async fn reset_token(app: &TestApp, address: &str) -> String {
     let path = context["link_path"].as_str().unwrap();
     path.split("token=").nth(1).unwrap().to_owned()
 }
+
+/// A real SMTP server (aiosmtpd, `tests/support/smtp_sink.py`) on loopback, for one test.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+/// One message the sink accepted, decoded by Python's `email` package.
+#[derive(Debug, Clone)]
+pub struct Sunk {
+    pub rcpt: Vec<String>,
+    pub headers: Value,
+    pub text: String,
+    pub html: String,
+}
+
+impl Sunk {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers[name].as_str().unwrap_or_default()
+    }
+    pub fn subject(&self) -> &str {
+        self.header("Subject")
+    }
+    /// Headers, text and HTML together, to look for something anywhere in the message.
+    pub fn everything(&self) -> String {
+        format!("{}\n{}\n{}", self.headers, self.text, self.html)
+    }
+}
+
+impl SmtpSink {
+    /// Starts the server; it refuses the first `refuse_first` messages with `code`.
+    pub fn start(refuse_first: u32, code: u16) -> SmtpSink {
+        use std::io::BufRead;
+        let python = std::env::var("GUICHET_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let dir = std::env::temp_dir().join(format!("guichet-sink-{}", uuid::Uuid::now_v7()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut child = std::process::Command::new(&python)
+            .arg(script)
+            .arg("--dir")
+            .arg(&dir)
+            .arg("--refuse-first")
+            .arg(refuse_first.to_string())
+            .arg("--code")
+            .arg(code.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python} (set GUICHET_TEST_PYTHON): {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| {
+                panic!("the SMTP sink did not start (needs `pip install aiosmtpd`): {line:?}")
+            })
+            .parse()
+            .unwrap();
+        SmtpSink { port, dir, child }
+    }
+
+    /// The SMTP settings that reach this server (plain text on loopback).
+    pub fn transport(&self) -> guichet::mail::Transport {
+        let settings =
+            guichet::mail::SmtpSettings::parse(&format!("smtp://127.0.0.1:{}?tls=none", self.port))
+                .unwrap();
+        guichet::mail::Transport::smtp(&settings).unwrap()
+    }
+
+    /// Every message accepted so far, in order.
+    pub fn messages(&self) -> Vec<Sunk> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                Sunk {
+                    rcpt: serde_json::from_value(v["rcpt"].clone()).unwrap(),
+                    headers: v["headers"].clone(),
+                    text: v["text"].as_str().unwrap_or_default().to_owned(),
+                    html: v["html"].as_str().unwrap_or_default().to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The messages to `address`.
+    pub fn to(&self, address: &str) -> Vec<Sunk> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.rcpt.iter().any(|r| r == address))
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl TestApp {
+    /// Sends this app's e-mail to `sink` (the worker frame built by `worker` does the sending).
+    pub fn mail_to(&mut self, sink: &SmtpSink) {
+        self.g.mail.transport = sink.transport();
+        self.g.mail.public_url = "https://guichet.example".into();
+        self.g.mail.from = "Guichet <guichet@guichet.example>".parse().unwrap();
+    }
+}

@@ -4,14 +4,17 @@
 
 Prints `PORT <n>` on stdout once listening. Every accepted message is written to
 DIR/<sequence>.eml (written beside, then renamed), with the envelope recipients in a first
-`X-Sink-Rcpt:` line. The first N messages are refused with --code (451: try again later; 550:
+`X-Sink-Rcpt:` line, and decoded (headers, text and HTML parts) in DIR/<sequence>.json. The first N messages are refused with --code (451: try again later; 550:
 permanent). A file DIR/hold makes the server stall DATA until it is removed, so a test can kill
 the client while a message is on the wire, before the server accepted it.
 """
 
 import argparse
 import asyncio
+import email
+import email.policy
 import itertools
+import json
 import os
 import sys
 
@@ -40,6 +43,21 @@ class Sink:
             f.write(b"X-Sink-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
             f.write(envelope.original_content)
         os.replace(path + ".partial", path)
+        # Beside it, the message decoded (headers, text and HTML parts) for the tests to read.
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        parts = {}
+        for part in msg.walk():
+            if part.get_content_maintype() == "text":
+                parts.setdefault(part.get_content_subtype(), part.get_content())
+        doc = {
+            "rcpt": envelope.rcpt_tos,
+            "headers": {k: str(v) for k, v in msg.items()},
+            "text": parts.get("plain"),
+            "html": parts.get("html"),
+        }
+        with open(path[:-4] + ".json.partial", "w") as f:
+            json.dump(doc, f)
+        os.replace(path[:-4] + ".json.partial", path[:-4] + ".json")
         return "250 2.0.0 accepted"
 
 
