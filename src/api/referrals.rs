@@ -50,6 +50,9 @@ pub struct QueueQuery {
     pub assigned: Option<String>,
     /// Only overdue (`true`) or only not overdue (`false`).
     pub overdue: Option<bool>,
+    /// Only referrals whose decision is late (`true`: acknowledged or in review past the
+    /// decision target), or only the others (`false`).
+    pub decision_overdue: Option<bool>,
     /// Free text over title, summary and organization (case-insensitive).
     #[param(max_length = 200)]
     pub q: Option<String>,
@@ -123,13 +126,14 @@ impl QueueQuery {
     fn filters_digest(&self) -> String {
         use sha2::Digest;
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             self.status,
             self.inquiry_type,
             self.therapeutic_area,
             self.modality,
             self.assigned,
             self.overdue,
+            self.decision_overdue,
             self.q,
             self.created_after,
             self.created_before,
@@ -178,6 +182,7 @@ impl QueueQuery {
                 modality: self.modality,
                 contact_id: None,
                 overdue: self.overdue,
+                decision_overdue: self.decision_overdue,
                 text: self.q.clone().filter(|q| !q.trim().is_empty()),
                 created_after: self.created_after.map(|t| t.naive_utc()),
                 created_before: self.created_before.map(|t| t.naive_utc()),
@@ -235,6 +240,8 @@ pub async fn referral_list(
             .into_iter()
             .map(|i| ReferralQueueItem {
                 overdue: i.referral.is_overdue(now),
+                decision_overdue: i.referral.is_decision_overdue(now),
+                decision_due_at: i.referral.decision_due_at.map(utc),
                 assigned_contact: match (i.referral.contact_id.clone(), i.contact_name) {
                     (Some(id), Some(name)) => Some(ContactRef { id, name }),
                     _ => None,
@@ -287,7 +294,7 @@ pub async fn referral_summary(
     actor: Staff,
     query: web::Query<SummaryQuery>,
 ) -> Result<web::Json<ReferralSummaryView>, Error> {
-    let (counts, overdue) =
+    let (counts, overdue, decision_overdue) =
         service::triage::referral_summary(&g, &actor, query.institution.clone()).await?;
     Ok(web::Json(ReferralSummaryView {
         counts: counts
@@ -295,6 +302,7 @@ pub async fn referral_summary(
             .map(|(k, v)| (k.as_str().to_owned(), v))
             .collect(),
         overdue,
+        decision_overdue,
     }))
 }
 
@@ -646,6 +654,7 @@ pub async fn transparency_get(
             .into_iter()
             .map(|(i, s)| InstitutionStatsView {
                 first_response_business_days: i.sla_business_days,
+                decision_business_days: i.decision_business_days,
                 institution: InstitutionRef {
                     id: i.id,
                     name: i.name,

@@ -30,6 +30,7 @@ const STRENGTH_WEIGHT: u8 = 70;
     "description": "Comprehensive cancer centre combining a research centre and a hospital group...",
     "website": "https://curie.fr",
     "first_response_business_days": 5,
+    "decision_business_days": 10,
     "accepted_inquiry_types": ["licensing", "co_development", "sponsored_research", "clinical_trial"],
     "strong_therapeutic_areas": ["breast", "pediatric", "skin_melanoma"],
     "strong_modalities": ["radiotherapy", "imaging"]
@@ -42,6 +43,10 @@ pub struct InstitutionView {
     pub website: String,
     /// First-response target in business days (Europe/Paris, French public holidays excluded).
     pub first_response_business_days: i32,
+    /// Decision target in business days from the first response to `accepted`, `declined` or
+    /// `forwarded`; the time spent waiting on the submitter (information requested) is not
+    /// counted.
+    pub decision_business_days: i32,
     pub accepted_inquiry_types: Vec<InquiryType>,
     /// Tumour types the institution is strongest in, strongest first.
     pub strong_therapeutic_areas: Vec<TherapeuticArea>,
@@ -70,13 +75,14 @@ impl From<Institution> for InstitutionView {
             description: i.description,
             website: i.website,
             first_response_business_days: i.sla_business_days,
+            decision_business_days: i.decision_business_days,
         }
     }
 }
 
 /// A page of institutions.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "curie", "name": "Institut Curie", "description": "Comprehensive cancer centre...", "website": "https://curie.fr", "first_response_business_days": 5, "accepted_inquiry_types": ["licensing", "clinical_trial"], "strong_therapeutic_areas": ["breast", "pediatric"], "strong_modalities": ["radiotherapy"]}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "curie", "name": "Institut Curie", "description": "Comprehensive cancer centre...", "website": "https://curie.fr", "first_response_business_days": 5, "decision_business_days": 10, "accepted_inquiry_types": ["licensing", "clinical_trial"], "strong_therapeutic_areas": ["breast", "pediatric"], "strong_modalities": ["radiotherapy"]}], "next_cursor": null}))]
 pub struct InstitutionPage {
     pub items: Vec<InstitutionView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -616,12 +622,16 @@ pub struct ReferralQueueItem {
     pub first_response_due_at: DateTime<Utc>,
     /// No first response yet and the due date has passed.
     pub overdue: bool,
+    /// The decision target (set at the first response, moved by information requests).
+    pub decision_due_at: Option<DateTime<Utc>>,
+    /// Acknowledged or in review, and the decision target has passed.
+    pub decision_overdue: bool,
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of the queue.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "institution": {"id": "curie", "name": "Institut Curie"}, "status": "new", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin"}, "first_response_due_at": "2026-12-05T17:00:00Z", "overdue": false, "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "institution": {"id": "curie", "name": "Institut Curie"}, "status": "new", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin"}, "first_response_due_at": "2026-12-05T17:00:00Z", "overdue": false, "decision_due_at": null, "decision_overdue": false, "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct ReferralPage {
     pub items: Vec<ReferralQueueItem>,
     /// Pass as `cursor` (with the same filters and sort) to get the next page.
@@ -630,11 +640,14 @@ pub struct ReferralPage {
 
 /// Counts for the caller's scope.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"counts": {"new": 4, "acknowledged": 2, "in_review": 3, "info_requested": 1, "accepted": 7, "declined": 2, "forwarded": 0, "withdrawn": 1}, "overdue": 1}))]
+#[schema(example = json!({"counts": {"new": 4, "acknowledged": 2, "in_review": 3, "info_requested": 1, "accepted": 7, "declined": 2, "forwarded": 0, "withdrawn": 1}, "overdue": 1, "decision_overdue": 0}))]
 pub struct ReferralSummaryView {
     /// Referrals per status (every status present).
     pub counts: BTreeMap<String, i64>,
+    /// First responses late.
     pub overdue: i64,
+    /// Decisions late (acknowledged or in review past the decision target).
+    pub decision_overdue: i64,
 }
 
 /// The inquiry behind a referral, as staff see it.
@@ -717,6 +730,13 @@ pub struct SlaView {
     pub overdue: bool,
     /// The clock is paused while information is requested from the submitter.
     pub paused: bool,
+    /// The decision target: the institution's decision business days from the first
+    /// response, moved by the time spent waiting on the submitter; `null` before the first
+    /// response.
+    pub decision_due_at: Option<DateTime<Utc>>,
+    /// Acknowledged or in review, and the decision target has passed.
+    pub decision_overdue: bool,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 /// The decision recorded on a closed referral.
@@ -729,7 +749,7 @@ pub struct DecisionView {
 
 /// One referral, as its institution works it. Its version is also the `ETag`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "version": 3, "status": "in_review", "allowed_transitions": ["info_requested", "accepted", "declined", "forwarded"], "institution": {"id": "curie", "name": "Institut Curie"}, "inquiry": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "keywords": ["PSMA"], "created_at": "2026-11-28T09:30:00Z"}, "reasons": ["Institut Curie accepts clinical trial placement inquiries."], "routing": {"score": 61, "threshold": 45, "preferred": false, "matched": [{"criterion": "therapeutic_area", "value": "prostate", "weight": 60}], "contact_explanation": "Dr Claire Martin handles prostate cancer.", "profile_version": 1}, "other_institutions": ["Gustave Roussy"], "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "active": true}, "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "sla": {"first_response_due_at": "2026-12-05T17:00:00Z", "first_responded_at": "2026-11-28T09:30:00Z", "overdue": false, "paused": false}, "decision": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "version": 3, "status": "in_review", "allowed_transitions": ["info_requested", "accepted", "declined", "forwarded"], "institution": {"id": "curie", "name": "Institut Curie"}, "inquiry": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "keywords": ["PSMA"], "created_at": "2026-11-28T09:30:00Z"}, "reasons": ["Institut Curie accepts clinical trial placement inquiries."], "routing": {"score": 61, "threshold": 45, "preferred": false, "matched": [{"criterion": "therapeutic_area", "value": "prostate", "weight": 60}], "contact_explanation": "Dr Claire Martin handles prostate cancer.", "profile_version": 1}, "other_institutions": ["Gustave Roussy"], "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "active": true}, "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "sla": {"first_response_due_at": "2026-12-05T17:00:00Z", "first_responded_at": "2026-11-28T09:30:00Z", "overdue": false, "paused": false, "decision_due_at": "2026-12-12T17:00:00Z", "decision_overdue": false, "decided_at": null}, "decision": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
 pub struct ReferralDetailView {
     pub id: String,
     /// Send as `If-Match` (quoted, as in the ETag header) to change the referral.
@@ -761,6 +781,9 @@ impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
                 first_responded_at: r.first_responded_at.map(utc),
                 overdue: r.is_overdue(d.now),
                 paused: r.sla_paused_at.is_some(),
+                decision_due_at: r.decision_due_at.map(utc),
+                decision_overdue: r.is_decision_overdue(d.now),
+                decided_at: r.decided_at.map(utc),
             },
             decision: (r.decision_reason.is_some() || r.decision_note.is_some()).then(|| {
                 DecisionView {
@@ -853,7 +876,7 @@ impl From<crate::db::triage::EventRow> for EventView {
 
 /// Responsiveness figures over a period.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}))]
+#[schema(example = json!({"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "decided_within_target": 0.88, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}))]
 pub struct StatsView {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -864,6 +887,9 @@ pub struct StatsView {
     pub p90_hours_to_first_response: Option<f64>,
     /// Share (0 to 1) of first responses by the due date, among referrals answered or past due.
     pub answered_within_sla: Option<f64>,
+    /// Share (0 to 1) of decisions (accepted, declined, forwarded) by the decision target,
+    /// among referrals decided or past their target.
+    pub decided_within_target: Option<f64>,
     /// Accepted over accepted plus declined (0 to 1).
     pub acceptance_rate: Option<f64>,
     pub decline_reasons: BTreeMap<String, i64>,
@@ -883,6 +909,7 @@ impl StatsView {
             median_hours_to_first_response: s.median_hours_to_first_response,
             p90_hours_to_first_response: s.p90_hours_to_first_response,
             answered_within_sla: s.answered_within_sla,
+            decided_within_target: s.decided_within_target,
             acceptance_rate: s.acceptance_rate,
             decline_reasons: s.decline_reasons,
         }
@@ -894,12 +921,15 @@ impl StatsView {
 pub struct InstitutionStatsView {
     pub institution: InstitutionRef,
     pub first_response_business_days: i32,
+    /// Decision target, in business days from the first response (information requests
+    /// excluded).
+    pub decision_business_days: i32,
     pub stats: StatsView,
 }
 
 /// The cluster's responsiveness, per institution: no personal or deal data.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"institution": {"id": "curie", "name": "Institut Curie"}, "first_response_business_days": 5, "stats": {"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}}]}))]
+#[schema(example = json!({"items": [{"institution": {"id": "curie", "name": "Institut Curie"}, "first_response_business_days": 5, "decision_business_days": 10, "stats": {"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "decided_within_target": 0.88, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}}]}))]
 pub struct TransparencyView {
     pub items: Vec<InstitutionStatsView>,
 }

@@ -191,6 +191,8 @@ pub(crate) struct ReferralRow {
     decision_reason: Option<String>,
     decision_note: Option<String>,
     sla_paused_at: Option<NaiveDateTime>,
+    decision_due_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<ReferralRow> for Referral {
@@ -213,6 +215,8 @@ impl TryFrom<ReferralRow> for Referral {
             decision_reason: r.decision_reason,
             decision_note: r.decision_note,
             sla_paused_at: r.sla_paused_at,
+            decision_due_at: r.decision_due_at,
+            decided_at: r.decided_at,
         })
     }
 }
@@ -236,6 +240,8 @@ pub fn referral_insert(conn: &mut DbConn, r: &Referral) -> Result<(), Error> {
             referrals::decision_reason.eq(&r.decision_reason),
             referrals::decision_note.eq(&r.decision_note),
             referrals::sla_paused_at.eq(r.sla_paused_at),
+            referrals::decision_due_at.eq(r.decision_due_at),
+            referrals::decided_at.eq(r.decided_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -284,6 +290,8 @@ pub fn referral_save(
         referrals::decision_reason.eq(&r.decision_reason),
         referrals::decision_note.eq(&r.decision_note),
         referrals::sla_paused_at.eq(r.sla_paused_at),
+        referrals::decision_due_at.eq(r.decision_due_at),
+        referrals::decided_at.eq(r.decided_at),
     ))
     .execute(conn)?;
     Ok(n == 1)

@@ -20,6 +20,7 @@ struct InstitutionRow {
     profile_version: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    decision_business_days: i32,
 }
 
 impl TryFrom<InstitutionRow> for Institution {
@@ -33,6 +34,7 @@ impl TryFrom<InstitutionRow> for Institution {
             description: r.description,
             website: r.website,
             sla_business_days: r.sla_business_days,
+            decision_business_days: r.decision_business_days,
             profile,
             profile_version: r.profile_version,
             created_at: r.created_at,

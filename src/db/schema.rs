@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         team_email -> Nullable<Text>,
+        decision_business_days -> Integer,
     }
 }
 
@@ -122,6 +123,8 @@ diesel::table! {
         decision_reason -> Nullable<Text>,
         decision_note -> Nullable<Text>,
         sla_paused_at -> Nullable<Timestamp>,
+        decision_due_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 

@@ -38,6 +38,7 @@ pub struct QueueFilter {
     pub modality: Option<Modality>,
     pub contact_id: Option<String>,
     pub overdue: Option<bool>,
+    pub decision_overdue: Option<bool>,
     pub text: Option<String>,
     pub created_after: Option<NaiveDateTime>,
     pub created_before: Option<NaiveDateTime>,
@@ -125,6 +126,26 @@ pub fn queue_page(
         }
         None => {}
     }
+    let deciding = vec![
+        ReferralStatus::Acknowledged.as_str(),
+        ReferralStatus::InReview.as_str(),
+    ];
+    match filter.decision_overdue {
+        Some(true) => {
+            q = q
+                .filter(referrals::decision_due_at.lt(now))
+                .filter(referrals::status.eq_any(deciding));
+        }
+        Some(false) => {
+            q = q.filter(
+                referrals::decision_due_at
+                    .is_null()
+                    .or(referrals::decision_due_at.ge(now))
+                    .or(referrals::status.ne_all(deciding)),
+            );
+        }
+        None => {}
+    }
     if let Some(text) = &filter.text {
         let p = like_pattern(text);
         q = q.filter(
@@ -190,12 +211,16 @@ pub fn queue_page(
         .collect()
 }
 
-/// Counts per status and the overdue count, for one institution or all.
+/// What the queue summary counts.
+pub type Summary = (Vec<(String, i64)>, i64, i64);
+
+/// Counts per status, the overdue count and the late-decision count, for one institution or
+/// all.
 pub fn queue_summary(
     conn: &mut DbConn,
     institution_id: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(Vec<(String, i64)>, i64), Error> {
+) -> Result<Summary, Error> {
     let mut per_status = referrals::table
         .group_by(referrals::status)
         .select((referrals::status, diesel::dsl::count_star()))
@@ -207,11 +232,24 @@ pub fn queue_summary(
         .filter(referrals::status.eq_any(open_statuses()))
         .count()
         .into_boxed();
+    let mut late_decisions = referrals::table
+        .filter(referrals::decision_due_at.lt(now))
+        .filter(referrals::status.eq_any([
+            ReferralStatus::Acknowledged.as_str(),
+            ReferralStatus::InReview.as_str(),
+        ]))
+        .count()
+        .into_boxed();
     if let Some(inst) = institution_id {
         per_status = per_status.filter(referrals::institution_id.eq(inst.to_owned()));
         overdue = overdue.filter(referrals::institution_id.eq(inst.to_owned()));
+        late_decisions = late_decisions.filter(referrals::institution_id.eq(inst.to_owned()));
     }
-    Ok((per_status.load(conn)?, overdue.get_result(conn)?))
+    Ok((
+        per_status.load(conn)?,
+        overdue.get_result(conn)?,
+        late_decisions.get_result(conn)?,
+    ))
 }
 
 /// The contact record of a staff member: same institution, same e-mail.

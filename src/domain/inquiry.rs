@@ -93,6 +93,10 @@ pub struct Referral {
     pub decision_note: Option<String>,
     /// Set while the SLA clock is paused (information requested).
     pub sla_paused_at: Option<NaiveDateTime>,
+    /// The decision target: set at the first response, moved by information-request pauses.
+    pub decision_due_at: Option<NaiveDateTime>,
+    /// When it became `accepted`, `declined` or `forwarded`.
+    pub decided_at: Option<NaiveDateTime>,
 }
 
 impl Referral {
@@ -102,6 +106,15 @@ impl Referral {
             && self.first_responded_at.is_none()
             && self.sla_paused_at.is_none()
             && now > self.first_response_due_at
+    }
+
+    /// The decision is late: a first response given, no decision yet, the clock running (not
+    /// waiting on the submitter), and the decision target passed.
+    pub fn is_decision_overdue(&self, now: NaiveDateTime) -> bool {
+        matches!(
+            self.status,
+            ReferralStatus::Acknowledged | ReferralStatus::InReview
+        ) && self.decision_due_at.is_some_and(|due| due < now)
     }
 }
 

@@ -13,6 +13,8 @@ pub struct Institution {
     pub website: String,
     /// First-response target, in business days (Europe/Paris).
     pub sla_business_days: i32,
+    /// Decision target, in business days from the first response (pauses excluded).
+    pub decision_business_days: i32,
     pub profile: RoutingProfile,
     pub profile_version: i64,
     pub created_at: NaiveDateTime,

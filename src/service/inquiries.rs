@@ -361,6 +361,8 @@ fn create_referrals(
             decision_reason: None,
             decision_note: None,
             sla_paused_at: None,
+            decision_due_at: None,
+            decided_at: None,
         };
         store::referral_insert(conn, &referral)?;
         let (actor, source) = match routed_by {

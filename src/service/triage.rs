@@ -87,10 +87,11 @@ pub async fn referral_summary(
     g: &Guichet,
     actor: &Staff,
     institution: Option<String>,
-) -> Result<(BTreeMap<ReferralStatus, i64>, i64), Error> {
+) -> Result<(BTreeMap<ReferralStatus, i64>, i64, i64), Error> {
     let inst = scope(actor, institution)?;
     g.db.run(move |conn| {
-        let (rows, overdue) = queue::queue_summary(conn, inst.as_deref(), db::now())?;
+        let (rows, overdue, decision_overdue) =
+            queue::queue_summary(conn, inst.as_deref(), db::now())?;
         let mut counts: BTreeMap<ReferralStatus, i64> =
             ReferralStatus::ALL.iter().map(|s| (*s, 0)).collect();
         for (status, n) in rows {
@@ -98,7 +99,7 @@ pub async fn referral_summary(
                 counts.insert(s, n);
             }
         }
-        Ok((counts, overdue))
+        Ok((counts, overdue, decision_overdue))
     })
     .await
 }
@@ -202,12 +203,25 @@ pub fn apply_status(r: &mut Referral, to: ReferralStatus, now: NaiveDateTime) {
     if lifecycle::is_first_response(r.status) && r.first_responded_at.is_none() {
         r.first_responded_at = Some(now);
     }
-    // Leaving `info_requested` resumes the clock (the pause is cleared either way).
+    // Leaving `info_requested` resumes the clocks (the pause is cleared either way): the
+    // first-response clock if it still runs, and the decision target.
     if r.status == ReferralStatus::InfoRequested
         && let Some(paused) = r.sla_paused_at.take()
-        && r.first_responded_at.is_none()
     {
-        r.first_response_due_at = calendar::extend_for_pause(r.first_response_due_at, paused, now);
+        if r.first_responded_at.is_none() {
+            r.first_response_due_at =
+                calendar::extend_for_pause(r.first_response_due_at, paused, now);
+        }
+        if let Some(due) = r.decision_due_at {
+            r.decision_due_at = Some(calendar::extend_for_pause(due, paused, now));
+        }
+    }
+    if matches!(
+        to,
+        ReferralStatus::Accepted | ReferralStatus::Declined | ReferralStatus::Forwarded
+    ) && r.decided_at.is_none()
+    {
+        r.decided_at = Some(now);
     }
     if to == ReferralStatus::InfoRequested {
         r.sla_paused_at = Some(now);
@@ -320,7 +334,14 @@ pub async fn referral_transition(
             _ => None,
         };
         let from = r.status;
+        let first = r.first_responded_at.is_none();
         apply_status(&mut r, to, now);
+        // The first response starts the decision clock, at the institution's target.
+        if first && r.first_responded_at.is_some() && r.decision_due_at.is_none() {
+            let days = institutions::institution_get(conn, &r.institution_id)?
+                .map_or(10, |i| i.decision_business_days.max(1) as u32);
+            r.decision_due_at = Some(calendar::due_at(now, days));
+        }
         match to {
             ReferralStatus::Declined => {
                 r.decision_reason = input.reason_code.map(|c| c.as_str().to_owned());
@@ -419,6 +440,8 @@ fn forward(
         decision_reason: None,
         decision_note: None,
         sla_paused_at: None,
+        decision_due_at: None,
+        decided_at: None,
     };
     store::referral_insert(conn, &referral)?;
     record(
@@ -592,6 +615,7 @@ pub struct Stats {
     /// Share of referrals whose first response came by the due date, among those answered or
     /// past due.
     pub answered_within_sla: Option<f64>,
+    pub decided_within_target: Option<f64>,
     /// Accepted over accepted and declined.
     pub acceptance_rate: Option<f64>,
     pub decline_reasons: BTreeMap<String, i64>,
@@ -610,6 +634,7 @@ pub fn compute_stats(referrals: &[Referral], now: NaiveDateTime) -> Stats {
         ReferralStatus::ALL.iter().map(|s| (*s, 0)).collect();
     let mut hours = Vec::new();
     let (mut on_time, mut judged) = (0i64, 0i64);
+    let (mut decided_on_time, mut decisions_judged) = (0i64, 0i64);
     let mut decline_reasons = BTreeMap::new();
     for r in referrals {
         *per_status.entry(r.status).or_default() += 1;
@@ -623,6 +648,16 @@ pub fn compute_stats(referrals: &[Referral], now: NaiveDateTime) -> Stats {
             }
             None if r.is_overdue(now) => judged += 1,
             None => {}
+        }
+        match (r.decided_at, r.decision_due_at) {
+            (Some(at), Some(due)) => {
+                decisions_judged += 1;
+                if at <= due {
+                    decided_on_time += 1;
+                }
+            }
+            (None, Some(_)) if r.is_decision_overdue(now) => decisions_judged += 1,
+            _ => {}
         }
         if r.status == ReferralStatus::Declined {
             *decline_reasons
@@ -640,6 +675,8 @@ pub fn compute_stats(referrals: &[Referral], now: NaiveDateTime) -> Stats {
         median_hours_to_first_response: percentile(&hours, 0.5).map(round),
         p90_hours_to_first_response: percentile(&hours, 0.9).map(round),
         answered_within_sla: (judged > 0).then(|| round(on_time as f64 / judged as f64)),
+        decided_within_target: (decisions_judged > 0)
+            .then(|| round(decided_on_time as f64 / decisions_judged as f64)),
         acceptance_rate: (accepted + declined > 0)
             .then(|| round(accepted as f64 / (accepted + declined) as f64)),
         decline_reasons,
@@ -743,6 +780,8 @@ mod tests {
             decision_reason: (status == ReferralStatus::Declined).then(|| "no_capacity".into()),
             decision_note: None,
             sla_paused_at: None,
+            decision_due_at: None,
+            decided_at: None,
         }
     }
 

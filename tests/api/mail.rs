@@ -680,3 +680,160 @@ async fn changing_a_password_needs_the_current_one_and_ends_the_other_sessions()
     let notice = &sink.to("t@curie.fr")[0];
     assert!(!notice.everything().contains("a brand new passphrase"));
 }
+
+async fn detail(app: &TestApp, token: &str, referral: &str) -> Value {
+    app.get(&format!("/v1/referrals/{referral}"))
+        .token(token)
+        .send()
+        .await
+        .body
+}
+
+async fn sql(app: &TestApp, statement: String) {
+    app.g
+        .db
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(statement)
+                .execute(conn)
+                .map_err(guichet::error::Error::from)
+        })
+        .await
+        .unwrap();
+}
+
+fn at(v: &Value) -> chrono::NaiveDateTime {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("not a time: {v}")))
+        .unwrap()
+        .naive_utc()
+}
+
+#[actix_web::test]
+async fn the_decision_target_starts_at_the_first_response_and_pauses_while_waiting_on_the_submitter()
+ {
+    use guichet::domain::calendar;
+    let app = TestApp::new().await;
+    let triager = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, to_curie(), None).await;
+    assert_eq!(
+        detail(&app, &triager, &s.referral).await["sla"]["decision_due_at"],
+        Value::Null
+    );
+    transition(&app, &triager, &s.referral, json!({"to": "acknowledged"})).await;
+    let d = detail(&app, &triager, &s.referral).await;
+    let responded = at(&d["sla"]["first_responded_at"]);
+    let due = at(&d["sla"]["decision_due_at"]);
+    let curie = app.get("/v1/institutions/curie").send().await.body;
+    let days = curie["decision_business_days"].as_i64().unwrap();
+    assert_eq!(days, 10);
+    assert_eq!(due, calendar::due_at(responded, days as u32));
+    transition(&app, &triager, &s.referral, json!({"to": "in_review"})).await;
+    transition(
+        &app,
+        &triager,
+        &s.referral,
+        json!({"to": "info_requested", "message": "Which dose levels?"}),
+    )
+    .await;
+    // The submitter takes a week to answer: the pause began 7 days ago.
+    let paused = guichet::db::now() - Duration::days(7);
+    sql(
+        &app,
+        format!(
+            "UPDATE referrals SET sla_paused_at = '{}' WHERE id = '{}'",
+            paused.format("%Y-%m-%d %H:%M:%S"),
+            s.referral
+        ),
+    )
+    .await;
+    let res = app
+        .post(&format!(
+            "/v1/inquiries/{}/referrals/{}/messages",
+            s.id, s.referral
+        ))
+        .header("X-Tracking-Token", &s.token)
+        .json(json!({"body": "Three."}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201);
+    let d = detail(&app, &triager, &s.referral).await;
+    assert_eq!(d["status"], "in_review");
+    let paused_days = calendar::business_days_between(paused, guichet::db::now());
+    assert!(paused_days >= 4, "{paused_days}");
+    assert_eq!(
+        at(&d["sla"]["decision_due_at"]),
+        calendar::extend_for_pause(due, paused, guichet::db::now()),
+        "the week waiting on the submitter is not counted"
+    );
+    assert!(at(&d["sla"]["decision_due_at"]) > due);
+    assert_eq!(d["sla"]["decision_overdue"], false);
+
+    // Past its target: shown, filtered and counted as a late decision.
+    sql(
+        &app,
+        format!(
+            "UPDATE referrals SET decision_due_at = '2026-01-05 17:00:00' WHERE id = '{}'",
+            s.referral
+        ),
+    )
+    .await;
+    assert_eq!(
+        detail(&app, &triager, &s.referral).await["sla"]["decision_overdue"],
+        true
+    );
+    let late = app
+        .get("/v1/referrals?decision_overdue=true")
+        .token(&triager)
+        .send()
+        .await;
+    assert_eq!(late.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(late.body["items"][0]["decision_overdue"], true);
+    let on_time = app
+        .get("/v1/referrals?decision_overdue=false")
+        .token(&triager)
+        .send()
+        .await;
+    assert_eq!(on_time.body["items"], json!([]));
+    let summary = app
+        .get("/v1/referrals/summary")
+        .token(&triager)
+        .send()
+        .await;
+    assert_eq!(summary.body["decision_overdue"], 1);
+    app.get("/v1/referrals?decision_overdue=maybe")
+        .token(&triager)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+
+    // Decided late: the stats and the transparency report count it.
+    transition(
+        &app,
+        &triager,
+        &s.referral,
+        json!({"to": "declined", "reason_code": "no_capacity"}),
+    )
+    .await;
+    let d = detail(&app, &triager, &s.referral).await;
+    assert!(d["sla"]["decided_at"].is_string());
+    assert_eq!(
+        d["sla"]["decision_overdue"], false,
+        "a decided referral is not late"
+    );
+    let stats = app
+        .get("/v1/institutions/curie/stats")
+        .token(&triager)
+        .send()
+        .await;
+    assert_eq!(stats.body["decided_within_target"], 0.0, "{}", stats.body);
+    let report = app.get("/v1/transparency").send().await;
+    let curie_row = report.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["institution"]["id"] == "curie")
+        .unwrap()
+        .clone();
+    assert_eq!(curie_row["decision_business_days"], 10);
+    assert_eq!(curie_row["stats"]["decided_within_target"], 0.0);
+}

@@ -1,3 +1,6 @@
+ALTER TABLE referrals DROP COLUMN decided_at;
+ALTER TABLE referrals DROP COLUMN decision_due_at;
+ALTER TABLE institutions DROP COLUMN decision_business_days;
 ALTER TABLE institutions DROP COLUMN team_email;
 ALTER TABLE inquiries DROP COLUMN locale;
 ALTER TABLE users DROP COLUMN locale;

@@ -57,3 +57,9 @@ ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT 'en' CHECK (locale IN 
 ALTER TABLE inquiries ADD COLUMN locale TEXT NOT NULL DEFAULT 'en' CHECK (locale IN ('en', 'fr'));
 -- Where new unassigned referrals of an institution are announced instead of its triagers.
 ALTER TABLE institutions ADD COLUMN team_email TEXT;
+
+-- The decision target: business days from the first response to `accepted`, `declined` or
+-- `forwarded`, paused while the submitter is asked for information.
+ALTER TABLE institutions ADD COLUMN decision_business_days INTEGER NOT NULL DEFAULT 10 CHECK (decision_business_days BETWEEN 1 AND 60);
+ALTER TABLE referrals ADD COLUMN decision_due_at TIMESTAMP;
+ALTER TABLE referrals ADD COLUMN decided_at TIMESTAMP;
