@@ -837,3 +837,86 @@ async fn the_decision_target_starts_at_the_first_response_and_pauses_while_waiti
     assert_eq!(curie_row["decision_business_days"], 10);
     assert_eq!(curie_row["stats"]["decided_within_target"], 0.0);
 }
+
+#[actix_web::test]
+async fn contacts_hear_of_reassignments_and_withdrawals_and_admins_of_a_disabled_endpoint() {
+    let mut app = TestApp::new().await;
+    let sink = SmtpSink::start(0, 0);
+    app.mail_to(&sink);
+    let admin = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let contact = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&admin)
+        .json(json!({"name": "Claire", "email": "claire@curie.fr"}))
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s = submit(&app, to_curie(), None).await;
+    let res = app
+        .post(&format!("/v1/referrals/{}/assignee", s.referral))
+        .token(&admin)
+        .header("If-Match", "*")
+        .json(json!({"contact_id": contact}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = app
+        .post(&format!("/v1/inquiries/{}/withdraw", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    // A receiver that answers 410 Gone: the endpoint is disabled, and its admins are told.
+    let receiver = crate::support::Receiver::start().await;
+    receiver.answer("410 Gone", "");
+    let res = app
+        .post("/v1/webhook-endpoints")
+        .token(&admin)
+        .json(json!({"url": receiver.url()}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let endpoint = res.body["endpoint"]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/webhook-endpoints/{endpoint}/ping"))
+        .token(&admin)
+        .send()
+        .await;
+    app.worker(Arc::new(ManualClock::default()))
+        .drain()
+        .await
+        .unwrap();
+
+    let claire: Vec<String> = sink
+        .to("claire@curie.fr")
+        .iter()
+        .map(|m| m.subject().to_owned())
+        .collect();
+    assert_eq!(claire.len(), 2, "assigned, then withdrawn: {claire:?}");
+    assert!(claire.iter().all(|subject| subject.contains(&s.reference)));
+    let withdrawn = &sink.to("claire@curie.fr")[1];
+    assert!(
+        withdrawn.text.to_lowercase().contains("withdr"),
+        "{}",
+        withdrawn.text
+    );
+    let to_admin: Vec<_> = sink.to("admin@curie.fr");
+    let disabled = to_admin
+        .iter()
+        .find(|m| m.text.contains(&receiver.url()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no endpoint-disabled notice: {:?}",
+                to_admin.iter().map(|m| m.subject()).collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        disabled
+            .text
+            .contains(&format!("/console/webhooks/{endpoint}"))
+    );
+}
