@@ -312,7 +312,12 @@ impl SmtpSettings {
 /// Where messages go.
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `timeout` bounds the whole exchange (lettre's own timeout covers the connection only),
+    /// so an attempt always ends before its claim's lease.
+    Smtp {
+        client: AsyncSmtpTransport<Tokio1Executor>,
+        timeout: Duration,
+    },
     /// No SMTP configured: each message is written to `<dir>/<message id>.eml`.
     Folder(PathBuf),
 }
@@ -336,20 +341,32 @@ impl Transport {
                 s.password.clone().unwrap_or_default(),
             ));
         }
-        Ok(Transport::Smtp(builder.build()))
+        Ok(Transport::Smtp {
+            client: builder.build(),
+            timeout: s.timeout,
+        })
     }
 
     /// Sends (or writes) one message.
     pub async fn send(&self, message: Message, file_stem: &str) -> Result<(), SendError> {
         match self {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                let text = e.to_string();
-                if e.is_permanent() {
-                    SendError::Permanent(text)
-                } else {
-                    SendError::Transient(text)
+            Transport::Smtp { client, timeout } => {
+                match tokio::time::timeout(*timeout, client.send(message)).await {
+                    Err(_) => Err(SendError::Transient(format!(
+                        "the SMTP exchange took more than {} s",
+                        timeout.as_secs()
+                    ))),
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => {
+                        let text = e.to_string();
+                        Err(if e.is_permanent() {
+                            SendError::Permanent(text)
+                        } else {
+                            SendError::Transient(text)
+                        })
+                    }
                 }
-            }),
+            }
             Transport::Folder(dir) => {
                 let bytes = message.formatted();
                 let dir = dir.clone();

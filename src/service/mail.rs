@@ -192,6 +192,11 @@ pub async fn send_claim(g: &Guichet, now: NaiveDateTime, claim: MailClaim) -> Re
         })
         .await?;
     if !kept {
+        tracing::warn!(
+            mail.message_id = %m.message_id,
+            mail.kind = %m.kind,
+            "an e-mail attempt outlived its lease; another worker owns the message now"
+        );
         return Ok(Sent::LeaseLost);
     }
     // The message id and kind only: never the recipient, the subject or the body.
@@ -203,7 +208,7 @@ pub async fn send_claim(g: &Guichet, now: NaiveDateTime, claim: MailClaim) -> Re
             dir.display(),
             m.message_id
         ),
-        (Ok(()), Transport::Smtp(_)) => {
+        (Ok(()), Transport::Smtp { .. }) => {
             tracing::info!(mail.message_id = %m.message_id, mail.kind = %m.kind, "e-mail sent")
         }
         (Err(e), _) => tracing::warn!(

@@ -617,13 +617,28 @@ impl SmtpSink {
 
     /// The SMTP settings that reach this server (plain text on loopback).
     pub fn transport(&self) -> guichet::mail::Transport {
-        let settings =
+        self.transport_with_timeout(std::time::Duration::from_secs(10))
+    }
+
+    pub fn transport_with_timeout(&self, timeout: std::time::Duration) -> guichet::mail::Transport {
+        let mut settings =
             guichet::mail::SmtpSettings::parse(&format!("smtp://127.0.0.1:{}?tls=none", self.port))
                 .unwrap();
+        settings.timeout = timeout;
         guichet::mail::Transport::smtp(&settings).unwrap()
     }
 
-    /// Every message accepted so far, in order.
+    /// Makes the server stall every message after its data arrived (until `release`).
+    pub fn hold(&self) {
+        std::fs::write(self.dir.join("hold"), b"").unwrap();
+    }
+
+    pub fn release(&self) {
+        let _ = std::fs::remove_file(self.dir.join("hold"));
+    }
+
+    /// Every message accepted so far, in the order the server accepted them (messages sent
+    /// in parallel may arrive in any order).
     pub fn messages(&self) -> Vec<Sunk> {
         let mut files: Vec<_> = std::fs::read_dir(&self.dir)
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
