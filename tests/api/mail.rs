@@ -921,3 +921,37 @@ async fn contacts_hear_of_reassignments_and_withdrawals_and_admins_of_a_disabled
             .contains(&format!("/console/webhooks/{endpoint}"))
     );
 }
+
+#[actix_web::test]
+async fn a_stalled_smtp_server_costs_one_timeout_not_a_lost_lease() {
+    let mut app = TestApp::new().await;
+    let sink = SmtpSink::start(0, 0);
+    app.mail_to(&sink);
+    app.g.mail.transport = sink.transport_with_timeout(std::time::Duration::from_secs(1));
+    sink.hold();
+    submit(&app, to_curie(), None).await;
+    let clock = Arc::new(ManualClock::default());
+    let worker = app.worker(clock.clone());
+    let first = worker.run_due().await.unwrap();
+    assert_eq!(
+        (first.mail.claimed, first.mail.retried),
+        (1, 1),
+        "{first:?}"
+    );
+    let row = &mails(&app).await[0];
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("took more than 1 s"),
+        "{:?}",
+        row.last_error
+    );
+    sink.release();
+    clock.advance(Duration::seconds(31));
+    let second = worker.run_due().await.unwrap();
+    assert_eq!(second.mail.sent, 1, "{second:?}");
+    assert!(!sink.to(ANNA).is_empty());
+    assert_eq!(mails(&app).await[0].status, "sent");
+}
