@@ -6,8 +6,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::extract::Valid;
+use crate::api::extract::{encode_cursor, page_limit, uuid_cursor};
 use crate::api::params::MailSettingsUpdate;
-use crate::api::views::MailSettingsView;
+use crate::api::views::{MailMessagePage, MailMessageView, MailSettingsView};
 use crate::domain::account::Staff;
 use crate::error::Error;
 use crate::service::{self, Guichet};
@@ -162,4 +163,66 @@ pub async fn mail_settings_replace(
 ) -> Result<web::Json<MailSettingsView>, Error> {
     let team_email = service::institutions::mail_settings_set(&g, &actor, &path, body.0).await?;
     Ok(web::Json(MailSettingsView { team_email }))
+}
+
+/// Filters of the e-mail list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MailListQuery {
+    /// Operators: one institution's messages (all, platform ones included, when absent).
+    /// Institution admins: their own institution (the default).
+    pub institution: Option<String>,
+    /// Only messages in this state.
+    pub status: Option<crate::domain::mail::MailStatus>,
+    /// How many messages to return, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; absent for the newest messages.
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+}
+
+/// List e-mails
+///
+/// What Guichet sent, what waits for a retry and what failed, with the SMTP server's answer:
+/// institution admins see their institution's, operators everyone's. Newest first. The text
+/// of a message is never shown (it may hold a reset link).
+#[utoipa::path(
+    operation_id = "mail_message_list",
+    tag = "institutions",
+    params(MailListQuery),
+    responses(
+        (status = 200, description = "A page of e-mails.", body = MailMessagePage),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/mail-messages")]
+pub async fn mail_message_list(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    query: web::Query<MailListQuery>,
+) -> Result<web::Json<MailMessagePage>, Error> {
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let cursor = uuid_cursor(q.cursor.as_deref())?;
+    let page = service::mail::message_list(
+        &g,
+        &actor,
+        q.institution,
+        q.status.map(|s| s.as_str()),
+        cursor,
+        limit,
+    )
+    .await?;
+    Ok(web::Json(MailMessagePage {
+        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        items: page.items.into_iter().map(MailMessageView::from).collect(),
+    }))
 }

@@ -143,6 +143,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(mail::mail_unsubscribe)
                 .service(mail::mail_settings_get)
                 .service(mail::mail_settings_replace)
+                .service(mail::mail_message_list)
                 .service(inquiries::inquiry_create)
                 .service(inquiries::routing_preview)
                 .service(inquiries::inquiry_get)

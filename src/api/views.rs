@@ -1095,3 +1095,64 @@ pub struct EventFeedPage {
     #[schema(pattern = "^[0-9]{1,19}\\.[0-9]{1,19}$")]
     pub next_cursor: String,
 }
+
+/// One e-mail as operators and institution admins inspect it (never its text).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea7", "kind": "referral_new", "category": "assignment", "recipient": "claire.martin@curie.fr", "locale": "fr", "status": "failed", "attempts": 1, "last_error": "permanent error (550): 5.1.1 mailbox unknown", "institution_id": "curie", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "next_attempt_at": "2026-11-28T09:30:00Z", "created_at": "2026-11-28T09:30:00Z", "sent_at": null}))]
+pub struct MailMessageView {
+    pub id: String,
+    /// The template: `referral_new`, `referral_assigned`, `submitter_replied`,
+    /// `inquiry_withdrawn`, `sla_due_soon`, `sla_breached`, `endpoint_disabled`,
+    /// `password_reset`, `password_changed`, `inquiry_received`, `inquiry_routed`,
+    /// `message_received` or `status_changed`.
+    pub kind: String,
+    /// `assignment`, `reminder` (the only optional one), `submitter` or `account`.
+    pub category: String,
+    pub recipient: String,
+    pub locale: crate::domain::taxonomy::Locale,
+    pub status: crate::domain::mail::MailStatus,
+    pub attempts: i32,
+    /// The SMTP server's last answer, or why the message could not be sent.
+    pub last_error: Option<String>,
+    pub institution_id: Option<String>,
+    pub inquiry_id: Option<String>,
+    pub referral_id: Option<String>,
+    /// When a pending message is tried next.
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::db::mail::MailSummary> for MailMessageView {
+    fn from(m: crate::db::mail::MailSummary) -> Self {
+        MailMessageView {
+            locale: m
+                .locale
+                .parse()
+                .unwrap_or(crate::domain::taxonomy::Locale::En),
+            status: crate::domain::mail::MailStatus::parse(&m.status)
+                .unwrap_or(crate::domain::mail::MailStatus::Pending),
+            id: m.id,
+            kind: m.kind,
+            category: m.category,
+            recipient: m.recipient,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            institution_id: m.institution_id,
+            inquiry_id: m.inquiry_id,
+            referral_id: m.referral_id,
+            next_attempt_at: utc(m.next_attempt_at),
+            created_at: utc(m.created_at),
+            sent_at: m.sent_at.map(utc),
+        }
+    }
+}
+
+/// A page of e-mails, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea7", "kind": "referral_new", "category": "assignment", "recipient": "claire.martin@curie.fr", "locale": "fr", "status": "sent", "attempts": 1, "last_error": null, "institution_id": "curie", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "next_attempt_at": "2026-11-28T09:30:00Z", "created_at": "2026-11-28T09:30:00Z", "sent_at": "2026-11-28T09:30:01Z"}], "next_cursor": null}))]
+pub struct MailMessagePage {
+    pub items: Vec<MailMessageView>,
+    /// Pass as `cursor` to get the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -426,3 +426,61 @@ pub fn resets_purge(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, E
             .execute(conn)?,
     )
 }
+
+/// One message as operators inspect it (never its context: reset links, message texts).
+#[derive(Debug, Clone, Queryable)]
+pub struct MailSummary {
+    pub id: String,
+    pub kind: String,
+    pub category: String,
+    pub recipient: String,
+    pub locale: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub institution_id: Option<String>,
+    pub inquiry_id: Option<String>,
+    pub referral_id: Option<String>,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// A page of messages, newest first, of one institution (or all), optionally of one status.
+pub fn page(
+    conn: &mut DbConn,
+    institution_id: Option<&str>,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MailSummary>, Error> {
+    let mut q = mail_messages::table.into_boxed();
+    if let Some(i) = institution_id {
+        q = q.filter(mail_messages::institution_id.eq(i.to_owned()));
+    }
+    if let Some(s) = status {
+        q = q.filter(mail_messages::status.eq(s.to_owned()));
+    }
+    if let Some(b) = before {
+        q = q.filter(mail_messages::id.lt(b.to_owned()));
+    }
+    Ok(q.select((
+        mail_messages::id,
+        mail_messages::kind,
+        mail_messages::category,
+        mail_messages::recipient,
+        mail_messages::locale,
+        mail_messages::status,
+        mail_messages::attempts,
+        mail_messages::last_error,
+        mail_messages::institution_id,
+        mail_messages::inquiry_id,
+        mail_messages::referral_id,
+        mail_messages::next_attempt_at,
+        mail_messages::created_at,
+        mail_messages::sent_at,
+    ))
+    .order(mail_messages::id.desc())
+    .limit(limit)
+    .load(conn)?)
+}

@@ -35,6 +35,36 @@ impl Category {
     }
 }
 
+/// Where a message stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    /// Waiting for its first attempt or for a retry.
+    Pending,
+    /// Accepted by the SMTP server (or written to the folder).
+    Sent,
+    /// Refused for good (a 5xx reply, an unusable address) or tried for about a day.
+    Failed,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Pending => "pending",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailStatus> {
+        [MailStatus::Pending, MailStatus::Sent, MailStatus::Failed]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 /// Every message Guichet sends. The wire value names its templates
 /// (`templates/mail/<locale>/<kind>.txt` and `.html`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -66,6 +66,31 @@ pub fn webhook_access(actor: &Staff, institution_id: Option<&str>) -> Result<(),
     }
 }
 
+/// Whose e-mails an actor may inspect: operators every institution's (or one), institution
+/// admins their own; triagers none. `Ok(None)`: every message, platform ones included.
+pub fn mail_scope(actor: &Staff, institution: Option<&str>) -> Result<Option<String>, Error> {
+    match (actor.role, institution) {
+        (Role::Operator, inst) => {
+            if let Some(i) = inst {
+                crate::service::known_slug(i, "institution")?;
+            }
+            Ok(inst.map(str::to_owned))
+        }
+        (Role::InstitutionAdmin, None) => actor
+            .institution_id
+            .clone()
+            .map(Some)
+            .ok_or_else(|| Error::forbidden("This account belongs to no institution.")),
+        (Role::InstitutionAdmin, Some(i)) => {
+            institution_access(actor, i, InstitutionAction::Administer, "institution")?;
+            Ok(Some(i.to_owned()))
+        }
+        (Role::Triager, _) => Err(Error::forbidden(
+            "Only an institution administrator or an operator may inspect e-mails.",
+        )),
+    }
+}
+
 /// What part of the event feed an actor reads: staff their institution's, operators all.
 pub fn feed_scope(actor: &Staff) -> Result<crate::db::outbox::FeedScope<'_>, Error> {
     match (actor.role, actor.institution_id.as_deref()) {

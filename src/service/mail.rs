@@ -348,3 +348,30 @@ pub fn unsubscribe_check(g: &Guichet, token: &str) -> Result<(), Error> {
         .map(|_| ())
         .ok_or_else(bad_token)
 }
+
+/// `GET /v1/mail-messages`: the e-mails of the caller's scope (see `authz::mail_scope`), newest
+/// first, to see what was sent, what waits for a retry and what failed, and why.
+pub async fn message_list(
+    g: &Guichet,
+    actor: &crate::domain::account::Staff,
+    institution: Option<String>,
+    status: Option<&'static str>,
+    before: Option<String>,
+    limit: i64,
+) -> Result<crate::service::Page<store::MailSummary>, Error> {
+    let scope = crate::service::authz::mail_scope(actor, institution.as_deref())?;
+    g.db.run(move |conn| {
+        if let Some(i) = &scope
+            && !crate::db::institutions::institution_exists(conn, i)?
+        {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let rows = store::page(conn, scope.as_deref(), status, before.as_deref(), limit + 1)?;
+        Ok(crate::service::Page::from_rows(rows, limit, |m| {
+            m.id.clone()
+        }))
+    })
+    .await
+}

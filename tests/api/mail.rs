@@ -955,3 +955,100 @@ async fn a_stalled_smtp_server_costs_one_timeout_not_a_lost_lease() {
     assert!(!sink.to(ANNA).is_empty());
     assert_eq!(mails(&app).await[0].status, "sent");
 }
+
+#[actix_web::test]
+async fn operators_and_admins_see_what_failed_and_why() {
+    let mut app = TestApp::new().await;
+    let sink = SmtpSink::start(2, 550);
+    app.mail_to(&sink);
+    let op = app.operator().await;
+    let admin = app
+        .staff("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let triager = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let other = app
+        .staff("admin@aphp.fr", Role::InstitutionAdmin, Some("aphp"))
+        .await;
+    submit(&app, to_curie(), None).await;
+    app.worker(Arc::new(ManualClock::default()))
+        .drain()
+        .await
+        .unwrap();
+    // Every message (the receipt, the notice to the triager) was refused with a 550.
+    let all = app
+        .get("/v1/mail-messages?status=failed")
+        .token(&op)
+        .send()
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let items = all.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", all.body);
+    assert!(
+        items
+            .iter()
+            .all(|m| m["last_error"].as_str().unwrap().contains("550"))
+    );
+    assert!(
+        items
+            .iter()
+            .all(|m| m.get("context").is_none() && m.get("text").is_none())
+    );
+    // The admin sees the institution's (the notice), not the submitter's receipt.
+    let own = app.get("/v1/mail-messages").token(&admin).send().await;
+    let own = own.body["items"].as_array().unwrap().clone();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["kind"], "referral_new");
+    assert_eq!(own[0]["recipient"], "t@curie.fr");
+    let paged = app.get("/v1/mail-messages?limit=1").token(&op).send().await;
+    let cursor = paged.body["next_cursor"].as_str().unwrap().to_owned();
+    let next = app
+        .get(&format!("/v1/mail-messages?limit=1&cursor={cursor}"))
+        .token(&op)
+        .send()
+        .await;
+    assert_eq!(
+        next.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", next.body))
+            .len(),
+        1
+    );
+    assert_ne!(next.body["items"][0]["id"], paged.body["items"][0]["id"]);
+    assert_eq!(
+        app.get("/v1/mail-messages?status=sent")
+            .token(&op)
+            .send()
+            .await
+            .body["items"],
+        json!([])
+    );
+    app.get("/v1/mail-messages")
+        .token(&triager)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/v1/mail-messages?institution=curie")
+        .token(&other)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/v1/mail-messages?institution=nowhere")
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get("/v1/mail-messages?status=lost")
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+    app.get("/v1/mail-messages?cursor=zzz")
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(400, "invalid_cursor");
+    app.get("/v1/mail-messages")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+}

@@ -885,6 +885,7 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("mail_unsubscribe", 0, 0, 0, 0),
     ("mail_settings_get", 401, 401, 404, 403),
     ("mail_settings_replace", 401, 401, 404, 403),
+    ("mail_message_list", 401, 401, 403, 403),
     ("inquiry_get", 404, 200, 404, 404),
     ("inquiry_message_create", 404, 0, 404, 404),
     ("inquiry_withdraw", 404, 0, 404, 404),
