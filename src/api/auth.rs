@@ -171,8 +171,8 @@ pub async fn me_update(
 
 /// Change my password
 ///
-/// The current password is required (a wrong one counts as a failed login of the account, and
-/// repeated failures are 429). Every other session of the account ends; this one stays. The
+/// The current password is required: a wrong one is 403 and counts as a failed login of the
+/// account (repeated failures are 429). Every other session of the account ends; this one stays. The
 /// account is told by e-mail.
 #[utoipa::path(
     operation_id = "auth_password_change",
@@ -182,6 +182,7 @@ pub async fn me_update(
         (status = 204, description = "Changed; the other sessions are ended."),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
         (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
         (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
         (status = 422, response = inline(crate::api::problem::ValidationProblem)),

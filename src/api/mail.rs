@@ -52,7 +52,7 @@ fn escape_html(s: &str) -> String {
     responses(
         (status = 200, description = "A confirmation page.", content_type = "text/html; charset=utf-8", body = HtmlPage),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
-        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
     ),
 )]
@@ -79,7 +79,7 @@ pub async fn mail_unsubscribe_page(
 /// Stop reminders
 ///
 /// One-click unsubscribe (RFC 8058): the address of the token receives no more SLA reminders
-/// or breach notices. Mail clients send `List-Unsubscribe=One-Click` as a form body, which is
+/// or breach notices; a token Guichet did not make is 404. Mail clients send `List-Unsubscribe=One-Click` as a form body, which is
 /// accepted and ignored, like any other body. Idempotent. Turn reminders on again with
 /// `PATCH /v1/me`.
 #[utoipa::path(
@@ -89,7 +89,7 @@ pub async fn mail_unsubscribe_page(
     responses(
         (status = 204, description = "No more reminders to this address."),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
-        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
     ),

@@ -819,6 +819,29 @@ impl Input for WebhookEndpointUpdate {
     }
 }
 
+/// A secret taken as sent (never trimmed): present, not empty, at most `max` characters.
+fn raw_secret(c: &mut Checks, pointer: &str, value: Option<String>, max: usize) -> String {
+    match value {
+        None => {
+            c.push(pointer, "required", "is required");
+            String::new()
+        }
+        Some(v) if v.is_empty() => {
+            c.push(pointer, "too_short", "must not be empty");
+            v
+        }
+        Some(v) if v.chars().count() > max => {
+            c.push(
+                pointer,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+            v
+        }
+        Some(v) => v,
+    }
+}
+
 /// A new password for the signed-in account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -835,12 +858,7 @@ impl Input for PasswordChangeRequest {
     type Output = (String, String);
     fn validate(self) -> Result<(String, String), Vec<FieldError>> {
         let mut c = Checks::new();
-        let current = c.text(
-            "/current_password",
-            self.current_password,
-            1,
-            PASSWORD_MAX_CHARS,
-        );
+        let current = raw_secret(&mut c, "/current_password", self.current_password, 256);
         let new = check_password(&mut c, "/new_password", self.new_password);
         c.finish()?;
         Ok((current, new))
@@ -883,7 +901,7 @@ impl Input for PasswordResetConfirm {
     type Output = (String, String);
     fn validate(self) -> Result<(String, String), Vec<FieldError>> {
         let mut c = Checks::new();
-        let token = c.text("/token", self.token, 1, 200);
+        let token = raw_secret(&mut c, "/token", self.token, 200);
         let new = check_password(&mut c, "/new_password", self.new_password);
         c.finish()?;
         Ok((token, new))

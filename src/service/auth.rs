@@ -327,10 +327,8 @@ pub async fn password_change(
             .await?;
     if !g.passwords.verify(current, stored).await? {
         g.metrics.login_failed();
-        return Err(Error::validation_one(
-            "/current_password",
-            "wrong_password",
-            "is not the account's current password",
+        return Err(Error::forbidden(
+            "The current password is wrong: the password was not changed.",
         ));
     }
     let hash = g.passwords.hash(new_password).await?;

@@ -313,12 +313,11 @@ fn unsubscribe_address(g: &Guichet, token: &str) -> Option<String> {
     payload.strip_prefix(UNSUBSCRIBE_PREFIX).map(str::to_owned)
 }
 
+/// A token that is not ours: the link names nothing (404, like an unknown id).
 fn bad_token() -> Error {
-    Error::validation_one(
-        "/token",
-        "invalid_token",
-        "this unsubscribe link is not valid; use the link of a recent reminder",
-    )
+    Error::NotFound {
+        resource: "unsubscribe link",
+    }
 }
 
 /// `POST /v1/mail/unsubscribe?token=…` (one-click, RFC 8058): no more SLA reminders to the
