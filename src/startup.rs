@@ -81,23 +81,7 @@ pub async fn build_guichet(
     let tokens = TokenKeys::new(&secret, access_ttl_seconds)?;
     // Tracking tokens of idempotent submissions are derived with a key of their own, kept in
     // the database, so that rotating the JWT secret does not change them.
-    let tracking_key: [u8; 32] = {
-        let stored = db
-            .run(|conn| {
-                settings::setting_get_or_create(conn, TRACKING_SETTING, || {
-                    let mut bytes = [0u8; 32];
-                    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-                    base64::engine::general_purpose::STANDARD.encode(bytes)
-                })
-            })
-            .await
-            .map_err(|e| format!("cannot read the tracking-token key: {e}"))?;
-        base64::engine::general_purpose::STANDARD
-            .decode(stored)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or("the stored tracking-token key is corrupt")?
-    };
+    let tracking_key = generated_key(&db, TRACKING_SETTING).await?;
     let unsubscribe_key = generated_key(&db, UNSUBSCRIBE_SETTING).await?;
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
     let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;

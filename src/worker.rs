@@ -175,73 +175,104 @@ impl Worker {
     /// ends, more due deliveries are claimed, so a slow receiver (up to the timeout) holds one
     /// slot, never the others. On stop, no new claims; the attempts in flight finish.
     async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let concurrency = self.g.webhooks.concurrency.max(1);
-        let mail_concurrency = self.g.mail.concurrency.max(1);
-        let mut in_flight: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
-        let mut mail_in_flight: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
+        let mut deliveries = Lane::new("webhook delivery", self.g.webhooks.concurrency);
+        let mut mails = Lane::new("e-mail", self.g.mail.concurrency);
         loop {
-            while in_flight.try_join_next().is_some() {}
-            while mail_in_flight.try_join_next().is_some() {}
+            deliveries.reap();
+            mails.reap();
             if *stop.borrow() {
                 break;
             }
-            let free = concurrency.saturating_sub(in_flight.len());
-            let mut claimed = 0;
-            if free > 0 {
-                match service::webhooks::claim_due(&self.g, self.clock.now(), free as i64).await {
-                    Ok(claims) => {
-                        claimed = claims.len();
-                        for claim in claims {
-                            let (g, clock) = (self.g.clone(), self.clock.clone());
-                            in_flight.spawn(async move {
-                                if let Err(e) =
-                                    service::webhooks::attempt_claim(&g, clock.now(), claim).await
-                                {
-                                    tracing::warn!(error = %e, "recording a webhook attempt failed; its lease will expire and it is tried again");
-                                }
-                            });
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "claiming deliveries failed; retrying"),
-                }
+            let mut more = false;
+            if let Some(free) = deliveries.free() {
+                let claims = service::webhooks::claim_due(&self.g, self.clock.now(), free).await;
+                more |= deliveries.spawn_all(claims, |claim| {
+                    let (g, clock) = (self.g.clone(), self.clock.clone());
+                    async move { service::webhooks::attempt_claim(&g, clock.now(), claim).await }
+                });
             }
             if let Err(e) = self.periodic(self.clock.now()).await {
                 tracing::warn!(error = %e, "a periodic job failed; retrying");
             }
-            let mail_free = mail_concurrency.saturating_sub(mail_in_flight.len());
-            let mut mails = 0;
-            if mail_free > 0 {
-                match service::mail::claim_due(&self.g, self.clock.now(), mail_free as i64).await {
-                    Ok(claims) => {
-                        mails = claims.len();
-                        for claim in claims {
-                            let (g, clock) = (self.g.clone(), self.clock.clone());
-                            mail_in_flight.spawn(async move {
-                                if let Err(e) =
-                                    service::mail::send_claim(&g, clock.now(), claim).await
-                                {
-                                    tracing::warn!(error = %e, "recording an e-mail attempt failed; its lease will expire and it is tried again");
-                                }
-                            });
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "claiming e-mails failed; retrying"),
-                }
+            if let Some(free) = mails.free() {
+                let claims = service::mail::claim_due(&self.g, self.clock.now(), free).await;
+                more |= mails.spawn_all(claims, |claim| {
+                    let (g, clock) = (self.g.clone(), self.clock.clone());
+                    async move { service::mail::send_claim(&g, clock.now(), claim).await }
+                });
             }
-            if (claimed > 0 && in_flight.len() < concurrency)
-                || (mails > 0 && mail_in_flight.len() < mail_concurrency)
-            {
+            if more {
                 continue; // more may be due right now
             }
             tokio::select! {
-                _ = in_flight.join_next(), if !in_flight.is_empty() => {}
-                _ = mail_in_flight.join_next(), if !mail_in_flight.is_empty() => {}
+                _ = deliveries.in_flight.join_next(), if !deliveries.in_flight.is_empty() => {}
+                _ = mails.in_flight.join_next(), if !mails.in_flight.is_empty() => {}
                 _ = tokio::time::sleep(self.options.poll) => {}
                 _ = stop.changed() => {}
             }
         }
-        while in_flight.join_next().await.is_some() {}
-        while mail_in_flight.join_next().await.is_some() {}
+        deliveries.finish().await;
+        mails.finish().await;
+    }
+}
+
+/// One kind of leased work of the running frame: up to `capacity` attempts in flight, topped up
+/// whenever one ends.
+struct Lane {
+    what: &'static str,
+    capacity: usize,
+    in_flight: tokio::task::JoinSet<()>,
+}
+
+impl Lane {
+    fn new(what: &'static str, capacity: usize) -> Self {
+        Lane {
+            what,
+            capacity: capacity.max(1),
+            in_flight: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Forgets the attempts that ended.
+    fn reap(&mut self) {
+        while self.in_flight.try_join_next().is_some() {}
+    }
+
+    /// How many more claims it takes now, if any.
+    fn free(&self) -> Option<i64> {
+        let free = self.capacity.saturating_sub(self.in_flight.len());
+        (free > 0).then_some(free as i64)
+    }
+
+    /// Starts one attempt per claim. `true` when it claimed something and still has room, so
+    /// more may be due right now.
+    fn spawn_all<C, T, F, Fut>(&mut self, claims: Result<Vec<C>, Error>, attempt: F) -> bool
+    where
+        F: Fn(C) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        let claims = match claims {
+            Ok(claims) => claims,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming work ({}) failed; retrying", self.what);
+                return false;
+            }
+        };
+        let claimed = !claims.is_empty();
+        for claim in claims {
+            let (what, attempt) = (self.what, attempt(claim));
+            self.in_flight.spawn(async move {
+                if let Err(e) = attempt.await {
+                    tracing::warn!(error = %e, "recording an attempt ({what}) failed; its lease will expire and it is tried again");
+                }
+            });
+        }
+        claimed && self.in_flight.len() < self.capacity
+    }
+
+    /// Waits for the attempts in flight (on stop: no new claims, these finish).
+    async fn finish(&mut self) {
+        while self.in_flight.join_next().await.is_some() {}
     }
 }
 

@@ -73,7 +73,6 @@ pub struct ClaimedMail {
     pub context: String,
     pub institution_id: Option<String>,
     pub attempts: i32,
-    pub category: String,
 }
 
 /// Leases up to `limit` due messages to `token` until `lease_until` (a message whose lease
@@ -127,22 +126,21 @@ pub fn claim(
             mail_messages::context,
             mail_messages::institution_id,
             mail_messages::attempts,
-            mail_messages::category,
         ))
         .order(mail_messages::next_attempt_at)
         .load(conn)?)
 }
 
 /// How an attempt ended.
-pub enum MailOutcome<'a> {
+pub enum MailOutcome {
     Sent,
     /// Tried again at `next`.
     Retry {
         next: NaiveDateTime,
-        error: &'a str,
+        error: String,
     },
     Failed {
-        error: &'a str,
+        error: String,
     },
 }
 
@@ -154,14 +152,14 @@ pub fn finish(
     id: &str,
     token: &str,
     attempts: i32,
-    outcome: &MailOutcome<'_>,
+    outcome: &MailOutcome,
     wipe_context: bool,
     now: NaiveDateTime,
 ) -> Result<bool, Error> {
     let (status, next, error, sent_at) = match outcome {
         MailOutcome::Sent => ("sent", now, None, Some(now)),
-        MailOutcome::Retry { next, error } => ("pending", *next, Some(*error), None),
-        MailOutcome::Failed { error } => ("failed", now, Some(*error), None),
+        MailOutcome::Retry { next, error } => ("pending", *next, Some(error.as_str()), None),
+        MailOutcome::Failed { error } => ("failed", now, Some(error.as_str()), None),
     };
     let target = mail_messages::table
         .find(id)

@@ -126,7 +126,7 @@ fn full_context(g: &Guichet, m: &ClaimedMail) -> Result<serde_json::Value, Strin
     {
         map.insert("link".into(), link(g, &path).into());
     }
-    if m.category == Category::Reminder.as_str() {
+    if Kind::parse(&m.kind).is_some_and(|k| k.category() == Category::Reminder) {
         map.insert(
             "unsubscribe_url".into(),
             unsubscribe_url(g, &m.recipient).into(),
@@ -156,40 +156,26 @@ pub async fn send_claim(g: &Guichet, now: NaiveDateTime, claim: MailClaim) -> Re
         g.mail.transport.send(message, &m.message_id).await
     }
     .await;
-    let category = if m.category == Category::Reminder.as_str() {
-        Category::Reminder
-    } else {
-        Category::Assignment
-    };
-    let (outcome, sent) = match &result {
-        Ok(()) => (OwnedOutcome::Sent, Sent::Sent),
-        Err(SendError::Permanent(_)) => (OwnedOutcome::Failed, Sent::Failed),
-        Err(SendError::Transient(_)) => match retry_delay(attempts) {
+    let category = kind.map_or(Category::Assignment, Kind::category);
+    let (outcome, sent) = match result.clone() {
+        Ok(()) => (MailOutcome::Sent, Sent::Sent),
+        Err(SendError::Permanent(error)) => (MailOutcome::Failed { error }, Sent::Failed),
+        Err(SendError::Transient(error)) => match retry_delay(attempts) {
             Some(wait) => (
-                OwnedOutcome::Retry(send_after(category, now + wait)),
+                MailOutcome::Retry {
+                    next: send_after(category, now + wait),
+                    error,
+                },
                 Sent::Retried,
             ),
-            None => (OwnedOutcome::Failed, Sent::Failed),
+            None => (MailOutcome::Failed { error }, Sent::Failed),
         },
     };
     let wipe = kind.is_some_and(Kind::carries_secret);
-    let error = match &result {
-        Err(SendError::Permanent(e) | SendError::Transient(e)) => e.clone(),
-        Ok(()) => String::new(),
-    };
     let (id, tok) = (m.id.clone(), token.clone());
-    let kept =
-        g.db.run(move |conn| {
-            let outcome = match outcome {
-                OwnedOutcome::Sent => MailOutcome::Sent,
-                OwnedOutcome::Retry(next) => MailOutcome::Retry {
-                    next,
-                    error: &error,
-                },
-                OwnedOutcome::Failed => MailOutcome::Failed { error: &error },
-            };
-            store::finish(conn, &id, &tok, attempts, &outcome, wipe, crate::db::now())
-        })
+    let kept = g
+        .db
+        .run(move |conn| store::finish(conn, &id, &tok, attempts, &outcome, wipe, crate::db::now()))
         .await?;
     if !kept {
         tracing::warn!(
@@ -221,12 +207,6 @@ pub async fn send_claim(g: &Guichet, now: NaiveDateTime, claim: MailClaim) -> Re
         ),
     }
     Ok(sent)
-}
-
-enum OwnedOutcome {
-    Sent,
-    Retry(NaiveDateTime),
-    Failed,
 }
 
 /// Claims and sends what is due now, a few at a time (tests, and `Worker::run_due`).

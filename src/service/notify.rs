@@ -114,21 +114,16 @@ pub fn decline_reason_words(r: DeclineReason, locale: Locale) -> &'static str {
 }
 
 /// What every staff message about a referral shows.
-fn referral_context(
-    conn: &mut DbConn,
-    r: &Referral,
-    inquiry: &Inquiry,
-    locale: Locale,
-) -> Result<Value, Error> {
-    Ok(json!({
+fn referral_context(r: &Referral, inquiry: &Inquiry, institution: &str, locale: Locale) -> Value {
+    json!({
         "reference": inquiry.reference,
         "title": inquiry.draft.title,
         "organization": inquiry.draft.submitter.organization,
         "inquiry_type": inquiry_type_words(inquiry.draft.inquiry_type, locale),
-        "institution_name": institution_name(conn, &r.institution_id)?,
+        "institution_name": institution,
         "due_at": paris_date_time(r.first_response_due_at, locale),
         "link_path": referral_path(&r.id),
-    }))
+    })
 }
 
 fn merge(mut base: Value, extra: Value) -> Value {
@@ -147,10 +142,18 @@ fn to_handlers(
     extra: impl Fn(&Recipient) -> Value,
     dedupe: impl Fn(&Recipient) -> Option<String>,
 ) -> Result<Vec<Notice>, Error> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Read once, whatever the number of recipients.
     let inquiry = inquiry_of(conn, &r.inquiry_id)?;
+    let institution = institution_name(conn, &r.institution_id)?;
     let mut out = Vec::with_capacity(recipients.len());
     for to in recipients {
-        let context = merge(referral_context(conn, r, &inquiry, to.locale)?, extra(&to));
+        let context = merge(
+            referral_context(r, &inquiry, &institution, to.locale),
+            extra(&to),
+        );
         out.push(Notice {
             kind,
             dedupe: dedupe(&to),
