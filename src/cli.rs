@@ -109,6 +109,7 @@ async fn users(command: UsersCommand) -> Result<(), String> {
                     role,
                     institution_id: institution,
                     locale: None,
+                    contact_id: None,
                 },
             )
             .await

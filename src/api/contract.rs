@@ -38,6 +38,11 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
     ("email_taken", 409),
     ("contact_email_taken", 409),
     ("already_referred", 409),
+    ("institution_exists", 409),
+    ("institution_inactive", 409),
+    ("inactive_contact", 409),
+    ("contact_linked", 409),
+    ("same_contact", 409),
     ("cannot_change_own_account", 409),
     ("inquiry_withdrawn", 409),
     ("nothing_to_withdraw", 409),
@@ -561,6 +566,10 @@ fn webhooks(doc: &mut Value) {
         EventType::ReferralAssigned => (
             "ReferralAssignedData",
             json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "contact_id": ids.2, "previous_contact_id": null}),
+        ),
+        EventType::ReferralUnassigned => (
+            "ReferralUnassignedData",
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "previous_contact_id": ids.2}),
         ),
         EventType::ReferralStatusChanged => (
             "ReferralStatusChangedData",

@@ -5,8 +5,12 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use crate::api::extract::{
     PageQuery, Valid, decode_cursor, encode_cursor, invalid_cursor, page_limit,
 };
-use crate::api::params::{ContactCreate, ContactUpdate};
-use crate::api::views::{ContactPage, ContactView, InstitutionPage, InstitutionView, TaxonomyView};
+use crate::api::params::{
+    ContactCreate, ContactUpdate, InstitutionCreate, InstitutionUpdate, ReassignRequest,
+};
+use crate::api::views::{
+    ContactPage, ContactView, InstitutionPage, InstitutionView, ReassignView, TaxonomyView,
+};
 use crate::domain::account::Staff;
 use crate::error::Error;
 use crate::service::{self, Guichet, Page, known_slug};
@@ -73,6 +77,78 @@ pub async fn institution_get(
             .await?
             .into(),
     ))
+}
+
+/// Add an institution
+///
+/// A new member of the region's oncology network (operators). Its slug is its id for good;
+/// routing, the preview, the stats and the transparency report include it at once. Its admins
+/// are then created with `POST /v1/institutions/{institution_id}/users`.
+#[utoipa::path(
+    operation_id = "institution_create",
+    tag = "institutions",
+    request_body(content = InstitutionCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = InstitutionView,
+            headers(("Location" = String, description = "The institution's address."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions")]
+pub async fn institution_create(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    body: Valid<InstitutionCreate>,
+) -> Result<HttpResponse, Error> {
+    let inst = service::institutions::institution_create(&g, &actor, body.0).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/institutions/{}", inst.id)))
+        .json(InstitutionView::from(inst)))
+}
+
+/// Update an institution
+///
+/// Changes the given fields (operators); the slug never changes. `active: false` deactivates
+/// the institution: it receives no new referral (routing explains why, hand routing and
+/// forwards are refused with 409), while its open referrals stay workable and its history
+/// readable. `active: true` brings it back.
+#[utoipa::path(
+    operation_id = "institution_update",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie")),
+    request_body(content = InstitutionUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The institution after the change.", body = InstitutionView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/institutions/{institution_id}")]
+pub async fn institution_update(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    path: web::Path<String>,
+    body: Valid<InstitutionUpdate>,
+) -> Result<web::Json<InstitutionView>, Error> {
+    let inst = service::institutions::institution_update(&g, &actor, &path, body.0).await?;
+    Ok(web::Json(inst.into()))
 }
 
 /// Get the taxonomy
@@ -161,7 +237,7 @@ pub async fn contact_create(
     let contact = service::institutions::contact_create(&g, &actor, &path, body.0).await?;
     let location = format!(
         "/v1/institutions/{}/contacts/{}",
-        contact.institution_id, contact.id
+        contact.0.institution_id, contact.0.id
     );
     Ok(HttpResponse::Created()
         .insert_header(("Location", location))
@@ -236,4 +312,47 @@ pub async fn contact_update(
         service::institutions::contact_update(&g, &actor, &institution_id, &contact_id, body.0)
             .await?;
     Ok(web::Json(contact.into()))
+}
+
+/// Reassign a contact's open referrals
+///
+/// Moves every open referral assigned to the contact (typically one just deactivated, whose
+/// `open_referrals` is not 0) to another active contact of the institution, or back to the
+/// unassigned work with `"to_contact_id": null`. Each move is recorded and delivered as a
+/// single reassignment is (`referral.assigned` or `referral.unassigned`). Institution admins
+/// and operators.
+#[utoipa::path(
+    operation_id = "contact_reassign",
+    tag = "contacts",
+    params(
+        ("institution_id" = String, Path, description = "Institution slug.", example = "curie"),
+        ("contact_id" = String, Path, description = "The contact whose referrals move.")
+    ),
+    request_body(content = ReassignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "What moved.", body = ReassignView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 403, response = inline(crate::api::problem::ForbiddenProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/{institution_id}/contacts/{contact_id}/reassign")]
+pub async fn contact_reassign(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    path: web::Path<(String, String)>,
+    body: Valid<ReassignRequest>,
+) -> Result<web::Json<ReassignView>, Error> {
+    let (institution_id, contact_id) = path.into_inner();
+    let moved =
+        service::triage::contact_reassign(&g, &actor, &institution_id, &contact_id, body.0).await?;
+    Ok(web::Json(moved.into()))
 }

@@ -49,6 +49,7 @@ use crate::service::Guichet;
         crate::domain::event::InquiryRoutedData,
         crate::domain::event::ReferralCreatedData,
         crate::domain::event::ReferralAssignedData,
+        crate::domain::event::ReferralUnassignedData,
         crate::domain::event::ReferralStatusChangedData,
         crate::domain::event::ReferralMessageData,
         crate::domain::event::ReferralSlaData,
@@ -127,6 +128,9 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(institutions::contact_get)
                 .service(institutions::contact_update)
                 .service(institutions::institution_get)
+                .service(institutions::institution_create)
+                .service(institutions::institution_update)
+                .service(institutions::contact_reassign)
                 .service(users::user_list)
                 .service(users::user_create)
                 .service(users::user_get)
@@ -158,6 +162,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(referrals::referral_get)
                 .service(referrals::referral_transition)
                 .service(referrals::referral_assign)
+                .service(referrals::referral_unassign)
                 .service(referrals::referral_message_list)
                 .service(referrals::referral_message_create)
                 .service(referrals::referral_message_get)

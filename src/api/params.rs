@@ -10,7 +10,7 @@ use crate::domain::routing::Expertise;
 use crate::domain::taxonomy::{EventType, Role};
 use crate::domain::validation::Checks;
 use crate::error::FieldError;
-use crate::service::institutions::{ContactChange, ContactNew};
+use crate::service::institutions::{ContactChange, ContactNew, InstitutionChange, InstitutionNew};
 use crate::service::users::{UserChange, UserNew};
 use crate::service::webhooks::{EndpointChange, EndpointNew};
 
@@ -240,6 +240,219 @@ impl Input for ContactUpdate {
     }
 }
 
+/// Institution descriptions: up to 2,000 characters.
+pub const DESCRIPTION_MAX: usize = 2_000;
+/// Web site addresses: up to 300 characters.
+pub const WEBSITE_MAX: usize = 300;
+/// Service targets, in business days.
+pub const FIRST_RESPONSE_DAYS: std::ops::RangeInclusive<i32> = 1..=30;
+pub const DECISION_DAYS: std::ops::RangeInclusive<i32> = 1..=120;
+
+/// An `http(s)` address with a host.
+fn check_website(c: &mut Checks, pointer: &str, value: Option<String>) -> Option<String> {
+    let value = c.optional_text(pointer, value, 1, WEBSITE_MAX)?;
+    match url::Url::parse(&value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(value),
+        _ => {
+            c.push(
+                pointer,
+                "invalid_url",
+                "must be an absolute http:// or https:// address",
+            );
+            None
+        }
+    }
+}
+
+fn check_days(
+    c: &mut Checks,
+    pointer: &str,
+    value: Option<i32>,
+    range: std::ops::RangeInclusive<i32>,
+) -> Option<i32> {
+    let v = value?;
+    if range.contains(&v) {
+        Some(v)
+    } else {
+        c.push(
+            pointer,
+            "out_of_range",
+            format!("must be between {} and {}", range.start(), range.end()),
+        );
+        None
+    }
+}
+
+/// A new institution of the network (operators).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "id": "hegp-oncology",
+    "name": "Hôpital européen Georges-Pompidou, oncology",
+    "description": "Thoracic and digestive oncology, with an early-phase trials unit.",
+    "website": "https://www.aphp.fr/hegp",
+    "first_response_business_days": 3,
+    "decision_business_days": 15,
+    "routing_profile": {"accepted_inquiry_types": ["clinical_trial", "sponsored_research"], "therapeutic_area_weights": {"lung": 90, "colorectal": 70}, "modality_weights": {"small_molecule": 60}, "threshold": 50}
+}))]
+pub struct InstitutionCreate {
+    /// The slug, immutable once created: 2 to 40 lower-case letters, digits and inner dashes.
+    #[schema(required = true, value_type = String, min_length = 2, max_length = 40, pattern = "^[a-z0-9][a-z0-9-]*[a-z0-9]$")]
+    pub id: Option<String>,
+    /// 1 to 200 characters.
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// Up to 2,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// An absolute `http(s)` address, up to 300 characters.
+    #[schema(required = true, value_type = String, format = "uri", min_length = 1, max_length = 300)]
+    pub website: Option<String>,
+    /// First-response target, 1 to 30 business days (default 5).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 30)]
+    pub first_response_business_days: Option<i32>,
+    /// Decision target, 1 to 120 business days (default 20).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
+    pub decision_business_days: Option<i32>,
+    /// Where inquiries should reach it (the same document as `PUT .../routing-profile`).
+    #[schema(required = true, value_type = crate::domain::routing::RoutingProfile)]
+    pub routing_profile: Option<crate::domain::routing::RoutingProfile>,
+}
+
+fn check_slug(c: &mut Checks, pointer: &str, value: Option<String>) -> String {
+    let Some(v) = value else {
+        c.push(pointer, "required", "is required");
+        return String::new();
+    };
+    let b = v.as_bytes();
+    let ok = (2..=40).contains(&b.len())
+        && b.iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && b.first() != Some(&b'-')
+        && b.last() != Some(&b'-');
+    if !ok {
+        c.push(
+            pointer,
+            "invalid_slug",
+            "must be 2 to 40 lower-case letters, digits and inner dashes",
+        );
+    }
+    v
+}
+
+impl Input for InstitutionCreate {
+    type Output = InstitutionNew;
+    fn validate(self) -> Result<InstitutionNew, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let id = check_slug(&mut c, "/id", self.id);
+        let name = c.text("/name", self.name, 1, NAME_MAX);
+        let description = c
+            .optional_text("/description", self.description, 0, DESCRIPTION_MAX)
+            .unwrap_or_default();
+        if self.website.is_none() {
+            c.push("/website", "required", "is required");
+        }
+        let website = check_website(&mut c, "/website", self.website).unwrap_or_default();
+        let first = check_days(
+            &mut c,
+            "/first_response_business_days",
+            self.first_response_business_days,
+            FIRST_RESPONSE_DAYS,
+        );
+        let decision = check_days(
+            &mut c,
+            "/decision_business_days",
+            self.decision_business_days,
+            DECISION_DAYS,
+        );
+        let profile = match self.routing_profile {
+            None => {
+                c.push("/routing_profile", "required", "is required");
+                None
+            }
+            Some(p) => {
+                for (pointer, code, message) in p.problems() {
+                    c.push(&format!("/routing_profile{pointer}"), code, message);
+                }
+                Some(p)
+            }
+        };
+        c.finish()?;
+        Ok(InstitutionNew {
+            id,
+            name,
+            description,
+            website,
+            sla_business_days: first.unwrap_or(5),
+            decision_business_days: decision.unwrap_or(20),
+            profile: profile.ok_or_else(|| {
+                vec![FieldError::new(
+                    "/routing_profile",
+                    "required",
+                    "is required",
+                )]
+            })?,
+        })
+    }
+}
+
+/// Changes to an institution (operators); absent fields stay as they are. The slug never
+/// changes. `active: false` deactivates it: it receives no new referral, its open referrals
+/// stay workable.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision_business_days": 12, "active": false}))]
+pub struct InstitutionUpdate {
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<String>,
+    #[schema(nullable = false, max_length = 2000)]
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<String>,
+    #[schema(nullable = false, format = "uri", min_length = 1, max_length = 300)]
+    #[serde(default, deserialize_with = "present")]
+    pub website: Option<String>,
+    #[schema(nullable = false, minimum = 1, maximum = 30)]
+    #[serde(default, deserialize_with = "present")]
+    pub first_response_business_days: Option<i32>,
+    #[schema(nullable = false, minimum = 1, maximum = 120)]
+    #[serde(default, deserialize_with = "present")]
+    pub decision_business_days: Option<i32>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present")]
+    pub active: Option<bool>,
+}
+
+impl Input for InstitutionUpdate {
+    type Output = InstitutionChange;
+    fn validate(self) -> Result<InstitutionChange, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let change = InstitutionChange {
+            name: c.optional_text("/name", self.name, 1, NAME_MAX),
+            description: c.optional_text("/description", self.description, 0, DESCRIPTION_MAX),
+            website: check_website(&mut c, "/website", self.website),
+            sla_business_days: check_days(
+                &mut c,
+                "/first_response_business_days",
+                self.first_response_business_days,
+                FIRST_RESPONSE_DAYS,
+            ),
+            decision_business_days: check_days(
+                &mut c,
+                "/decision_business_days",
+                self.decision_business_days,
+                DECISION_DAYS,
+            ),
+            active: self.active,
+        };
+        c.finish()?;
+        Ok(change)
+    }
+}
+
 /// A new account of the institution (triager or institution admin).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -255,6 +468,11 @@ pub struct UserCreate {
     pub role: Option<Role>,
     /// The language of the account's e-mails (default `en`).
     pub locale: Option<crate::domain::taxonomy::Locale>,
+    /// An active contact of the institution that this account works as: what `assigned=me`
+    /// lists. One account per contact.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false, value_type = String, min_length = 1, max_length = 64)]
+    pub contact_id: Option<String>,
 }
 
 impl Input for UserCreate {
@@ -267,6 +485,7 @@ impl Input for UserCreate {
         if role.is_none() {
             c.push("/role", "required", "is required");
         }
+        let contact_id = c.optional_text("/contact_id", self.contact_id, 1, 64);
         c.finish()?;
         Ok(UserNew {
             email,
@@ -274,6 +493,7 @@ impl Input for UserCreate {
             role: role.unwrap_or(Role::Triager),
             institution_id: None,
             locale: self.locale,
+            contact_id,
         })
     }
 }
@@ -294,15 +514,26 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]
     pub locale: Option<crate::domain::taxonomy::Locale>,
+    /// Link the account to an active contact of its institution (what `assigned=me` lists);
+    /// `null` unlinks it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(value_type = Option<String>, nullable = true, min_length = 1, max_length = 64)]
+    pub contact_id: Option<Option<String>>,
 }
 
 impl Input for UserUpdate {
     type Output = UserChange;
     fn validate(self) -> Result<UserChange, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let contact_id = self
+            .contact_id
+            .map(|v| c.optional_text("/contact_id", v, 1, 64));
+        c.finish()?;
         Ok(UserChange {
             role: self.role,
             disabled: self.disabled,
             locale: self.locale,
+            contact_id,
         })
     }
 }
@@ -961,5 +1192,36 @@ impl Input for MailSettingsUpdate {
         };
         c.finish()?;
         Ok(email.map(|e| crate::domain::account::normalize_email(&e)))
+    }
+}
+
+/// Where a contact's open referrals go.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to_contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0"}))]
+pub struct ReassignRequest {
+    /// An active contact of the same institution; `null` leaves the referrals unassigned.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[schema(required = true, value_type = Option<String>, nullable = true, min_length = 1, max_length = 64)]
+    pub to_contact_id: Option<Option<String>>,
+}
+
+impl Input for ReassignRequest {
+    type Output = Option<String>;
+    fn validate(self) -> Result<Option<String>, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let to = match self.to_contact_id {
+            None => {
+                c.push(
+                    "/to_contact_id",
+                    "required",
+                    "is required (null to unassign)",
+                );
+                None
+            }
+            Some(v) => c.optional_text("/to_contact_id", v, 1, 64),
+        };
+        c.finish()?;
+        Ok(to)
     }
 }

@@ -2,7 +2,7 @@
 //! responsiveness figures.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -440,6 +440,43 @@ pub async fn referral_assign(
         body.0,
     )
     .await?;
+    Ok(with_etag(detail))
+}
+
+/// Unassign a referral
+///
+/// The referral goes back to the institution's unassigned work (`unassigned=true` in the
+/// queue); unassigning a referral nobody holds changes nothing. `If-Match` is required.
+#[utoipa::path(
+    operation_id = "referral_unassign",
+    tag = "referrals",
+    params(
+        ("referral_id" = String, Path, description = "Referral id."),
+        ("If-Match" = String, Header, description = "The ETag of the referral as read.")
+    ),
+    responses(
+        (status = 200, description = "The referral after the change.", body = ReferralDetailView,
+            headers(("ETag" = String, description = "The new version, quoted."))),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 412, response = inline(crate::api::problem::PreconditionFailedProblem)),
+        (status = 428, response = inline(crate::api::problem::PreconditionRequiredProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/referrals/{referral_id}/assignee")]
+pub async fn referral_unassign(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let detail =
+        service::triage::referral_unassign(&g, &actor, &path, crate::api::extract::if_match(&req))
+            .await?;
     Ok(with_etag(detail))
 }
 

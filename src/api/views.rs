@@ -31,6 +31,7 @@ const STRENGTH_WEIGHT: u8 = 70;
     "website": "https://curie.fr",
     "first_response_business_days": 5,
     "decision_business_days": 10,
+    "active": true,
     "accepted_inquiry_types": ["licensing", "co_development", "sponsored_research", "clinical_trial"],
     "strong_therapeutic_areas": ["breast", "pediatric", "skin_melanoma"],
     "strong_modalities": ["radiotherapy", "imaging"]
@@ -47,6 +48,9 @@ pub struct InstitutionView {
     /// `forwarded`; the time spent waiting on the submitter (information requested) is not
     /// counted.
     pub decision_business_days: i32,
+    /// `false`: the institution takes no new inquiry for now (routing says so); its open
+    /// referrals are still answered.
+    pub active: bool,
     pub accepted_inquiry_types: Vec<InquiryType>,
     /// Tumour types the institution is strongest in, strongest first.
     pub strong_therapeutic_areas: Vec<TherapeuticArea>,
@@ -76,13 +80,14 @@ impl From<Institution> for InstitutionView {
             website: i.website,
             first_response_business_days: i.sla_business_days,
             decision_business_days: i.decision_business_days,
+            active: i.active,
         }
     }
 }
 
 /// A page of institutions.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "curie", "name": "Institut Curie", "description": "Comprehensive cancer centre...", "website": "https://curie.fr", "first_response_business_days": 5, "decision_business_days": 10, "accepted_inquiry_types": ["licensing", "clinical_trial"], "strong_therapeutic_areas": ["breast", "pediatric"], "strong_modalities": ["radiotherapy"]}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "curie", "name": "Institut Curie", "description": "Comprehensive cancer centre...", "website": "https://curie.fr", "first_response_business_days": 5, "decision_business_days": 10, "active": true, "accepted_inquiry_types": ["licensing", "clinical_trial"], "strong_therapeutic_areas": ["breast", "pediatric"], "strong_modalities": ["radiotherapy"]}], "next_cursor": null}))]
 pub struct InstitutionPage {
     pub items: Vec<InstitutionView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -174,6 +179,7 @@ pub struct TokenResponse {
     "institution_id": "curie",
     "disabled": false,
     "locale": "fr",
+    "contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0",
     "created_at": "2026-11-28T09:30:00Z",
     "updated_at": "2026-11-28T09:30:00Z"
 }))]
@@ -187,6 +193,8 @@ pub struct UserView {
     pub disabled: bool,
     /// The language of the account's e-mails.
     pub locale: crate::domain::taxonomy::Locale,
+    /// The contact of the institution this account works as (what `assigned=me` lists).
+    pub contact_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -200,6 +208,7 @@ impl From<User> for UserView {
             institution_id: u.institution_id,
             disabled: u.disabled,
             locale: u.locale,
+            contact_id: u.contact_id,
             created_at: utc(u.created_at),
             updated_at: utc(u.updated_at),
         }
@@ -277,6 +286,7 @@ pub struct UserPage {
     "email": "claire.martin@curie.fr",
     "expertise": {"inquiry_types": ["licensing", "clinical_trial"], "therapeutic_areas": ["breast"], "modalities": ["radiotherapy"]},
     "active": true,
+    "open_referrals": 3,
     "created_at": "2026-11-28T09:30:00Z",
     "updated_at": "2026-11-28T09:30:00Z"
 }))]
@@ -289,12 +299,16 @@ pub struct ContactView {
     pub expertise: Expertise,
     /// Inactive contacts receive no new referral.
     pub active: bool,
+    /// Open referrals assigned to the contact: after a deactivation, what is left to reassign
+    /// (`GET /v1/referrals?assigned={id}` lists them;
+    /// `POST .../contacts/{id}/reassign` moves them all).
+    pub open_referrals: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Contact> for ContactView {
-    fn from(c: Contact) -> Self {
+impl From<(Contact, u32)> for ContactView {
+    fn from((c, open_referrals): (Contact, u32)) -> Self {
         ContactView {
             id: c.id,
             institution_id: c.institution_id,
@@ -303,6 +317,7 @@ impl From<Contact> for ContactView {
             email: c.email,
             expertise: c.expertise,
             active: c.active,
+            open_referrals,
             created_at: utc(c.created_at),
             updated_at: utc(c.updated_at),
         }
@@ -311,7 +326,7 @@ impl From<Contact> for ContactView {
 
 /// A page of contacts.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "institution_id": "curie", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "expertise": {"inquiry_types": ["licensing"], "therapeutic_areas": ["breast"], "modalities": ["radiotherapy"]}, "active": true, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": "MDE5MzZmNGUtOGEyYi03YzFkLTllM2YtNGE1YjZjN2Q4ZTlm"}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "institution_id": "curie", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "expertise": {"inquiry_types": ["licensing"], "therapeutic_areas": ["breast"], "modalities": ["radiotherapy"]}, "active": true, "open_referrals": 0, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}], "next_cursor": "MDE5MzZmNGUtOGEyYi03YzFkLTllM2YtNGE1YjZjN2Q4ZTlm"}))]
 pub struct ContactPage {
     pub items: Vec<ContactView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -1155,4 +1170,25 @@ pub struct MailMessagePage {
     pub items: Vec<MailMessageView>,
     /// Pass as `cursor` to get the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// What a bulk reassignment moved.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"moved": 2, "referral_ids": ["01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea2"], "to_contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0"}))]
+pub struct ReassignView {
+    /// How many open referrals changed hands.
+    pub moved: usize,
+    pub referral_ids: Vec<String>,
+    /// `null`: they are now unassigned.
+    pub to_contact_id: Option<String>,
+}
+
+impl From<crate::service::triage::Reassigned> for ReassignView {
+    fn from(r: crate::service::triage::Reassigned) -> Self {
+        ReassignView {
+            moved: r.referral_ids.len(),
+            referral_ids: r.referral_ids,
+            to_contact_id: r.to_contact_id,
+        }
+    }
 }

@@ -19,6 +19,7 @@ struct UserRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     locale: String,
+    contact_id: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -31,6 +32,7 @@ impl TryFrom<UserRow> for User {
             institution_id: r.institution_id,
             disabled: r.disabled,
             locale: r.locale.parse().map_err(Error::internal)?,
+            contact_id: r.contact_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -47,6 +49,7 @@ struct UserInsert<'a> {
     institution_id: Option<&'a str>,
     disabled: bool,
     locale: &'a str,
+    contact_id: Option<&'a str>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -62,18 +65,32 @@ pub fn user_insert(conn: &mut DbConn, user: &User, password_hash: &str) -> Resul
             institution_id: user.institution_id.as_deref(),
             disabled: user.disabled,
             locale: user.locale.as_str(),
+            contact_id: user.contact_id.as_deref(),
             created_at: user.created_at,
             updated_at: user.updated_at,
         })
         .execute(conn)
-        .map_err(|e| match Error::from(e) {
-            Error::Conflict { .. } => Error::conflict(
-                "email_taken",
-                "An account with this e-mail address already exists.",
-            ),
-            other => other,
-        })?;
+        .map_err(|e| account_conflict(e, "An account with this e-mail address already exists."))?;
     Ok(())
+}
+
+/// A unique index refused the write: the e-mail address (on insert) or the contact link is
+/// another account's.
+fn account_conflict(e: diesel::result::Error, email_taken: &str) -> Error {
+    let on_contact = matches!(
+        &e,
+        diesel::result::Error::DatabaseError(_, info)
+            if info.constraint_name() == Some("users_contact")
+                || info.message().contains("contact_id")
+    );
+    match Error::from(e) {
+        Error::Conflict { .. } if on_contact => Error::conflict(
+            "contact_linked",
+            "This contact is already linked to another account.",
+        ),
+        Error::Conflict { .. } => Error::conflict("email_taken", email_taken),
+        other => other,
+    }
 }
 
 /// The account and its password hash, for logging in.
@@ -120,17 +137,28 @@ pub fn user_list(
         .collect()
 }
 
-/// Writes the role and the disabled flag of an account.
+/// Writes the role, the disabled flag, the locale and the contact link of an account.
 pub fn user_update(conn: &mut DbConn, user: &User) -> Result<(), Error> {
     diesel::update(users::table.find(&user.id))
         .set((
             users::role.eq(user.role.as_str()),
             users::disabled.eq(user.disabled),
             users::locale.eq(user.locale.as_str()),
+            users::contact_id.eq(user.contact_id.as_deref()),
             users::updated_at.eq(user.updated_at),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| account_conflict(e, "An account with this e-mail address already exists."))?;
     Ok(())
+}
+
+/// The account linked to a contact, if any.
+pub fn user_of_contact(conn: &mut DbConn, contact_id: &str) -> Result<Option<String>, Error> {
+    Ok(users::table
+        .filter(users::contact_id.eq(contact_id))
+        .select(users::id)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn session_insert(

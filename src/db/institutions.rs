@@ -21,6 +21,7 @@ struct InstitutionRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     decision_business_days: i32,
+    active: bool,
 }
 
 impl TryFrom<InstitutionRow> for Institution {
@@ -37,6 +38,7 @@ impl TryFrom<InstitutionRow> for Institution {
             decision_business_days: r.decision_business_days,
             profile,
             profile_version: r.profile_version,
+            active: r.active,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -61,6 +63,79 @@ pub fn institution_get(conn: &mut DbConn, id: &str) -> Result<Option<Institution
         .optional()?
         .map(Institution::try_from)
         .transpose()
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = institutions)]
+struct InstitutionWrite<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    website: &'a str,
+    sla_business_days: i32,
+    decision_business_days: i32,
+    routing_profile: String,
+    profile_version: i64,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn institution_write(i: &Institution) -> Result<InstitutionWrite<'_>, Error> {
+    Ok(InstitutionWrite {
+        id: &i.id,
+        name: &i.name,
+        description: &i.description,
+        website: &i.website,
+        sla_business_days: i.sla_business_days,
+        decision_business_days: i.decision_business_days,
+        routing_profile: serde_json::to_string(&i.profile).map_err(Error::internal)?,
+        profile_version: i.profile_version,
+        active: i.active,
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+    })
+}
+
+/// Adds an institution; a slug already taken is a conflict.
+pub fn institution_insert(conn: &mut DbConn, i: &Institution) -> Result<(), Error> {
+    diesel::insert_into(institutions::table)
+        .values(institution_write(i)?)
+        .execute(conn)
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict { .. } => Error::conflict(
+                "institution_exists",
+                format!("An institution with the id `{}` already exists.", i.id),
+            ),
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// Writes an institution's descriptive fields, targets and activity (not its profile: see
+/// [`profile_replace`], which versions it).
+pub fn institution_update(conn: &mut DbConn, i: &Institution) -> Result<(), Error> {
+    diesel::update(institutions::table.find(&i.id))
+        .set((
+            institutions::name.eq(&i.name),
+            institutions::description.eq(&i.description),
+            institutions::website.eq(&i.website),
+            institutions::sla_business_days.eq(i.sla_business_days),
+            institutions::decision_business_days.eq(i.decision_business_days),
+            institutions::active.eq(i.active),
+            institutions::updated_at.eq(i.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Locks an institution's row until the end of the transaction (a no-op write, as
+/// `referral_lock` does), so that two edits of one institution apply one after the other.
+pub fn institution_lock(conn: &mut DbConn, id: &str) -> Result<bool, Error> {
+    let n = diesel::update(institutions::table.find(id))
+        .set(institutions::profile_version.eq(institutions::profile_version))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn institution_exists(conn: &mut DbConn, id: &str) -> Result<bool, Error> {

@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> Timestamp,
         team_email -> Nullable<Text>,
         decision_business_days -> Integer,
+        active -> Bool,
     }
 }
 
@@ -42,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         locale -> Text,
+        contact_id -> Nullable<Text>,
     }
 }
 

@@ -253,17 +253,27 @@ pub fn queue_summary(
 }
 
 /// The contact record of a staff member: same institution, same e-mail.
-pub fn contact_of_user(
+/// The open referrals assigned to a contact, oldest first.
+pub fn open_referrals_of_contact(
     conn: &mut DbConn,
-    institution_id: &str,
-    email: &str,
-) -> Result<Option<String>, Error> {
-    Ok(contacts::table
-        .filter(contacts::institution_id.eq(institution_id))
-        .filter(contacts::email.eq(email))
-        .select(contacts::id)
-        .first(conn)
-        .optional()?)
+    contact_id: &str,
+) -> Result<Vec<String>, Error> {
+    Ok(referrals::table
+        .filter(referrals::contact_id.eq(contact_id))
+        .filter(referrals::status.eq_any(open_statuses()))
+        .order(referrals::id)
+        .select(referrals::id)
+        .load(conn)?)
+}
+
+/// The contact an account is linked to (`assigned=me`), if any.
+pub fn contact_of_user(conn: &mut DbConn, user_id: &str) -> Result<Option<String>, Error> {
+    Ok(crate::db::schema::users::table
+        .find(user_id)
+        .select(crate::db::schema::users::contact_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// One audit record, as read back.

@@ -14,6 +14,8 @@ pub struct User {
     pub disabled: bool,
     /// The language of the account's e-mails.
     pub locale: Locale,
+    /// The contact of the institution this account works as (`assigned=me`), if linked.
+    pub contact_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -27,6 +27,7 @@ impl EventType {
             | EventType::ReferralMessagePosted => true,
             EventType::InquiryRouted
             | EventType::ReferralAssigned
+            | EventType::ReferralUnassigned
             | EventType::ReferralNotePosted
             | EventType::ReferralSlaDueSoon
             | EventType::ReferralSlaBreached
@@ -138,6 +139,16 @@ pub struct ReferralAssignedData {
     pub institution_id: String,
     pub contact_id: String,
     pub previous_contact_id: Option<String>,
+}
+
+/// `referral.unassigned`: the referral waits for someone to take it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReferralUnassignedData {
+    pub referral_id: String,
+    pub inquiry_id: String,
+    pub institution_id: String,
+    /// The contact it was assigned to.
+    pub previous_contact_id: String,
 }
 
 /// `referral.status_changed`.

@@ -17,6 +17,9 @@ pub struct Institution {
     pub decision_business_days: i32,
     pub profile: RoutingProfile,
     pub profile_version: i64,
+    /// A deactivated institution receives no new referral (routing says why); its open
+    /// referrals stay workable and its history stays readable.
+    pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -277,6 +277,8 @@ pub struct InstitutionCandidate {
     pub name: String,
     pub profile: RoutingProfile,
     pub profile_version: i64,
+    /// A deactivated institution is never selected (its reason says so).
+    pub active: bool,
     pub contacts: Vec<ContactCandidate>,
 }
 
@@ -348,6 +350,8 @@ pub struct ContactChoice {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum NotSelectedReason {
+    /// The institution is not taking new inquiries (an operator deactivated it).
+    InstitutionInactive,
     InquiryTypeNotAccepted,
     BelowThreshold,
     NotPreferred,
@@ -385,6 +389,21 @@ pub fn route(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) ->
             threshold: profile.threshold,
             explanation,
         };
+        if !institution.active {
+            let mut explanation = format!(
+                "{} is not taking new inquiries at the moment.",
+                institution.name
+            );
+            if preferred {
+                explanation.push_str(" You asked for it, but it cannot receive this inquiry.");
+            }
+            not_selected.push(not(
+                NotSelectedReason::InstitutionInactive,
+                None,
+                explanation,
+            ));
+            continue;
+        }
         if !profile.accepts(inquiry.inquiry_type) {
             let mut explanation = format!(
                 "{} does not take {}.",
@@ -763,6 +782,8 @@ fn choose_contact(
 
 fn desk_reason(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) -> String {
     let kind = type_phrase(inquiry.inquiry_type);
+    let institutions: Vec<&InstitutionCandidate> =
+        institutions.iter().filter(|i| i.active).collect();
     let why = if institutions.is_empty() {
         "No institution is available to receive inquiries yet.".to_owned()
     } else if !inquiry.preferred_institutions.is_empty() {
@@ -875,6 +896,7 @@ mod tests {
                     .remove(*id)
                     .expect("every founder has a seeded profile"),
                 profile_version: 1,
+                active: true,
                 contacts: vec![generalist(&format!("{id}-bd"))],
             })
             .collect()
@@ -1510,6 +1532,7 @@ mod tests {
             name: "Institution".to_owned(),
             profile: profile.clone(),
             profile_version: 3,
+            active: true,
             contacts: Vec::new(),
         };
         let mut refusing = base.clone();
@@ -1600,6 +1623,7 @@ mod tests {
             name: "Institut Curie".into(),
             profile: profile(&[(A::Breast, 90)], &[], &[]),
             profile_version: 1,
+            active: true,
             contacts,
         };
         let i = inquiry(
@@ -1792,6 +1816,7 @@ mod tests {
                         name: format!("Institution {}", NAMES[n % NAMES.len()]),
                         profile,
                         profile_version,
+                        active: true,
                         contacts,
                     },
                 )

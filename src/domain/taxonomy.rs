@@ -159,6 +159,7 @@ vocabulary! {
         InquiryRouted = "inquiry.routed": "An inquiry was routed (by the rules, to the desk, or by hand)",
         ReferralCreated = "referral.created": "A referral arrived at an institution",
         ReferralAssigned = "referral.assigned": "A referral was assigned to a contact",
+        ReferralUnassigned = "referral.unassigned": "A referral was left without an assignee",
         ReferralStatusChanged = "referral.status_changed": "A referral changed status",
         ReferralMessagePosted = "referral.message_posted": "A message the submitter sees was posted on a referral",
         ReferralNotePosted = "referral.note_posted": "An internal note was posted on a referral (never shown to submitters)",

@@ -102,6 +102,7 @@ pub(crate) fn routing_candidates(
                 name: inst.name.clone(),
                 profile,
                 profile_version: inst.profile_version,
+                active: inst.active,
                 contacts: by_institution.remove(&inst.id).unwrap_or_default(),
             }
         })
@@ -739,11 +740,15 @@ pub async fn inquiry_route_manually(
                 format!("This inquiry already has a referral at `{dup}`."),
             ));
         }
-        // The operator's choice overrides the profiles' accepted types and thresholds.
+        // The operator's choice overrides the profiles' accepted types and thresholds, not a
+        // deactivation.
         let chosen: Vec<Institution> = institution_ids
             .iter()
             .filter_map(|id| known.get(id).cloned())
             .collect();
+        if let Some(off) = chosen.iter().find(|i| !i.active) {
+            return Err(crate::service::institutions::inactive(off));
+        }
         let candidates = routing_candidates(conn, &chosen, Some(draft.inquiry_type))?;
         let outcome = route(&draft.routing_input(), &candidates);
         let explanation = match &reason {

@@ -5,7 +5,7 @@ use crate::domain::account::{Actor, Staff};
 use crate::domain::institution::{Contact, Institution};
 use crate::domain::routing::Expertise;
 use crate::error::Error;
-use crate::service::authz::{InstitutionAction, institution_access};
+use crate::service::authz::{InstitutionAction, institution_access, operator_only};
 use crate::service::record::{Change, record};
 use crate::service::{Guichet, Page, known_slug, known_uuid, new_id};
 
@@ -21,6 +21,137 @@ pub async fn institution_get(g: &Guichet, id: &str) -> Result<Institution, Error
         .ok_or(Error::NotFound {
             resource: "institution",
         })
+}
+
+/// A validated new institution.
+#[derive(Debug, Clone)]
+pub struct InstitutionNew {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub website: String,
+    pub sla_business_days: i32,
+    pub decision_business_days: i32,
+    pub profile: crate::domain::routing::RoutingProfile,
+}
+
+/// A validated partial change of an institution: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct InstitutionChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub sla_business_days: Option<i32>,
+    pub decision_business_days: Option<i32>,
+    pub active: Option<bool>,
+}
+
+/// The refusal to send new work to a deactivated institution.
+pub fn inactive(institution: &Institution) -> Error {
+    Error::conflict(
+        "institution_inactive",
+        format!(
+            "{} is not taking new inquiries at the moment.",
+            institution.name
+        ),
+    )
+}
+
+/// `POST /v1/institutions`: a new member of the network (operators). Routing, the preview,
+/// the stats and the transparency report include it from the next request on.
+pub async fn institution_create(
+    g: &Guichet,
+    actor: &Staff,
+    new: InstitutionNew,
+) -> Result<Institution, Error> {
+    operator_only(actor)?;
+    let who = Actor::from(actor);
+    g.db.transaction(move |conn| {
+        let now = db::now();
+        let institution = Institution {
+            id: new.id,
+            name: new.name,
+            description: new.description,
+            website: new.website,
+            sla_business_days: new.sla_business_days,
+            decision_business_days: new.decision_business_days,
+            profile: new.profile,
+            profile_version: 1,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        };
+        store::institution_insert(conn, &institution)?;
+        record(
+            conn,
+            &who,
+            now,
+            Change::InstitutionCreated {
+                institution: &institution,
+            },
+        )?;
+        tracing::info!(institution.id = %institution.id, "institution created");
+        Ok(institution)
+    })
+    .await
+}
+
+/// `PATCH /v1/institutions/{id}` (operators). Deactivating keeps every open referral
+/// workable; only routing (rules, desk, forwards) stops sending new ones.
+pub async fn institution_update(
+    g: &Guichet,
+    actor: &Staff,
+    institution_id: &str,
+    change: InstitutionChange,
+) -> Result<Institution, Error> {
+    operator_only(actor)?;
+    known_slug(institution_id, "institution")?;
+    let (id, who) = (institution_id.to_owned(), Actor::from(actor));
+    g.db.transaction(move |conn| {
+        if !store::institution_lock(conn, &id)? {
+            return Err(Error::NotFound {
+                resource: "institution",
+            });
+        }
+        let before = store::institution_get(conn, &id)?.ok_or(Error::NotFound {
+            resource: "institution",
+        })?;
+        let mut after = before.clone();
+        if let Some(v) = change.name {
+            after.name = v;
+        }
+        if let Some(v) = change.description {
+            after.description = v;
+        }
+        if let Some(v) = change.website {
+            after.website = v;
+        }
+        if let Some(v) = change.sla_business_days {
+            after.sla_business_days = v;
+        }
+        if let Some(v) = change.decision_business_days {
+            after.decision_business_days = v;
+        }
+        if let Some(v) = change.active {
+            after.active = v;
+        }
+        if after == before {
+            return Ok(before);
+        }
+        after.updated_at = db::now();
+        store::institution_update(conn, &after)?;
+        record(
+            conn,
+            &who,
+            after.updated_at,
+            Change::InstitutionUpdated {
+                before: &before,
+                after: &after,
+            },
+        )?;
+        Ok(after)
+    })
+    .await
 }
 
 /// A validated new contact.
@@ -42,13 +173,35 @@ pub struct ContactChange {
     pub active: Option<bool>,
 }
 
+/// A contact and the number of open referrals assigned to it (what a deactivation leaves to
+/// reassign).
+pub type ContactLoad = (Contact, u32);
+
+fn with_load(conn: &mut db::DbConn, contacts: Vec<Contact>) -> Result<Vec<ContactLoad>, Error> {
+    let ids: Vec<String> = contacts.iter().map(|c| c.id.clone()).collect();
+    let open = db::inquiries::open_referrals_per_contact(conn, &ids)?;
+    Ok(contacts
+        .into_iter()
+        .map(|c| {
+            let n = open.get(&c.id).copied().unwrap_or(0);
+            (c, n)
+        })
+        .collect())
+}
+
+fn one_with_load(conn: &mut db::DbConn, contact: Contact) -> Result<ContactLoad, Error> {
+    with_load(conn, vec![contact])?
+        .pop()
+        .ok_or_else(|| Error::internal("contact lost"))
+}
+
 pub async fn contact_list(
     g: &Guichet,
     actor: &Staff,
     institution_id: &str,
     after: Option<String>,
     limit: i64,
-) -> Result<Page<Contact>, Error> {
+) -> Result<Page<ContactLoad>, Error> {
     institution_access(
         actor,
         institution_id,
@@ -63,7 +216,8 @@ pub async fn contact_list(
             });
         }
         let rows = store::contact_list(conn, &institution_id, after.as_deref(), limit + 1)?;
-        Ok(Page::from_rows(rows, limit, |c| c.id.clone()))
+        let rows = with_load(conn, rows)?;
+        Ok(Page::from_rows(rows, limit, |(c, _)| c.id.clone()))
     })
     .await
 }
@@ -73,15 +227,18 @@ pub async fn contact_get(
     actor: &Staff,
     institution_id: &str,
     contact_id: &str,
-) -> Result<Contact, Error> {
+) -> Result<ContactLoad, Error> {
     institution_access(actor, institution_id, InstitutionAction::Read, "contact")?;
     known_uuid(contact_id, "contact")?;
     let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
-    g.db.run(move |conn| store::contact_get(conn, &institution_id, &contact_id))
-        .await?
-        .ok_or(Error::NotFound {
-            resource: "contact",
-        })
+    g.db.run(move |conn| {
+        let contact =
+            store::contact_get(conn, &institution_id, &contact_id)?.ok_or(Error::NotFound {
+                resource: "contact",
+            })?;
+        one_with_load(conn, contact)
+    })
+    .await
 }
 
 pub async fn contact_create(
@@ -89,7 +246,7 @@ pub async fn contact_create(
     actor: &Staff,
     institution_id: &str,
     new: ContactNew,
-) -> Result<Contact, Error> {
+) -> Result<ContactLoad, Error> {
     institution_access(
         actor,
         institution_id,
@@ -128,7 +285,7 @@ pub async fn contact_create(
             },
         )?;
         tracing::info!(contact.id = %contact.id, institution.id = %contact.institution_id, actor.id = %actor_id, "contact created");
-        Ok(contact)
+        Ok((contact, 0))
     })
     .await
 }
@@ -139,7 +296,7 @@ pub async fn contact_update(
     institution_id: &str,
     contact_id: &str,
     change: ContactChange,
-) -> Result<Contact, Error> {
+) -> Result<ContactLoad, Error> {
     institution_access(
         actor,
         institution_id,
@@ -181,7 +338,7 @@ pub async fn contact_update(
                 active: contact.active,
             },
         )?;
-        Ok(contact)
+        one_with_load(conn, contact)
     })
     .await
 }

@@ -82,6 +82,20 @@ pub enum Change<'a> {
         institution_id: &'a str,
         contact_id: &'a str,
     },
+    /// An operator added an institution to the network.
+    InstitutionCreated {
+        institution: &'a crate::domain::institution::Institution,
+    },
+    /// An operator edited, deactivated or reactivated an institution.
+    InstitutionUpdated {
+        before: &'a crate::domain::institution::Institution,
+        after: &'a crate::domain::institution::Institution,
+    },
+    /// A referral lost its assignee (by hand, or because its contact's referrals were moved).
+    ReferralUnassigned {
+        referral: &'a Referral,
+        previous: &'a str,
+    },
     ContactUpdated {
         institution_id: &'a str,
         contact_id: &'a str,
@@ -509,6 +523,56 @@ impl Change<'_> {
                     })?,
                     only_endpoint: None,
                 }),
+            ),
+            InstitutionCreated { institution } => (
+                on_institution(
+                    Some(&institution.id),
+                    "institution_created",
+                    None,
+                    Some(institution.name.clone()),
+                ),
+                None,
+            ),
+            InstitutionUpdated { before, after } => {
+                let changed: Vec<&str> = [
+                    ("name", before.name != after.name),
+                    ("description", before.description != after.description),
+                    ("website", before.website != after.website),
+                    (
+                        "first_response_business_days",
+                        before.sla_business_days != after.sla_business_days,
+                    ),
+                    (
+                        "decision_business_days",
+                        before.decision_business_days != after.decision_business_days,
+                    ),
+                    ("active", before.active != after.active),
+                ]
+                .into_iter()
+                .filter_map(|(field, differs)| differs.then_some(field))
+                .collect();
+                let action = match (before.active, after.active) {
+                    (true, false) => "institution_deactivated",
+                    (false, true) => "institution_reactivated",
+                    _ => "institution_updated",
+                };
+                (
+                    on_institution(Some(&after.id), action, None, Some(changed.join(","))),
+                    None,
+                )
+            }
+            ReferralUnassigned { referral, previous } => (
+                on_referral(referral, "unassigned", Some((*previous).to_owned()), None),
+                Some(referral_event(
+                    referral,
+                    EventType::ReferralUnassigned,
+                    data(ReferralUnassignedData {
+                        referral_id: referral.id.clone(),
+                        inquiry_id: referral.inquiry_id.clone(),
+                        institution_id: referral.institution_id.clone(),
+                        previous_contact_id: (*previous).to_owned(),
+                    })?,
+                )),
             ),
             ContactCreated {
                 institution_id,

@@ -23,7 +23,7 @@ use crate::service::{Guichet, Page, known_uuid, new_id};
 /// Who is assigned, in a queue filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assigned {
-    /// The caller's own contact record (same institution, same e-mail).
+    /// The contact the caller's account is linked to (`users.contact_id`).
     Me,
     Contact(String),
 }
@@ -64,11 +64,8 @@ pub async fn referral_list(
         match &request.assigned {
             Some(Assigned::Contact(id)) => request.filter.contact_id = Some(id.clone()),
             Some(Assigned::Me) => {
-                let me = match &actor.institution_id {
-                    Some(inst) => queue::contact_of_user(conn, inst, &actor.email)?,
-                    None => None,
-                };
-                // No contact record: nothing is assigned to the caller.
+                let me = queue::contact_of_user(conn, &actor.user_id)?;
+                // No linked contact: nothing is assigned to the caller.
                 request.filter.contact_id = Some(me.unwrap_or_else(|| "none".into()));
             }
             None => {}
@@ -320,6 +317,9 @@ pub async fn referral_transition(
                         "a referral is forwarded to another institution",
                     ));
                 }
+                if !inst.active {
+                    return Err(crate::service::institutions::inactive(&inst));
+                }
                 if store::referrals_of_inquiry(conn, &r.inquiry_id)?
                     .iter()
                     .any(|x| x.institution_id == inst.id)
@@ -518,6 +518,151 @@ pub async fn referral_assign(
             },
         )?;
         load_detail(conn, r)
+    })
+    .await
+}
+
+/// `DELETE /v1/referrals/{id}/assignee`: the referral goes back to the institution's unassigned
+/// work. `If-Match` is required; a referral with no assignee is left as it is.
+pub async fn referral_unassign(
+    g: &Guichet,
+    actor: &Staff,
+    id: &str,
+    if_match: Option<crate::service::IfMatch>,
+) -> Result<ReferralDetail, Error> {
+    known_uuid(id, "referral")?;
+    let (actor, id) = (actor.clone(), id.to_owned());
+    g.db.transaction(move |conn| {
+        let mut r = referral_for_change(conn, &actor, &id)?;
+        let precondition = if_match.ok_or(Error::PreconditionRequired)?;
+        if !precondition.matches(i64::from(r.version)) {
+            return Err(Error::PreconditionFailed);
+        }
+        if !r.status.is_open() {
+            return Err(Error::conflict(
+                "referral_closed",
+                format!("This referral is {}.", r.status),
+            ));
+        }
+        let Some(previous) = r.contact_id.take() else {
+            return load_detail(conn, r);
+        };
+        let now = db::now();
+        let expected = r.version;
+        r.version += 1;
+        r.updated_at = now;
+        if !store::referral_save(conn, &r, expected)? {
+            return Err(Error::PreconditionFailed);
+        }
+        record(
+            conn,
+            &Actor::from(&actor),
+            now,
+            Change::ReferralUnassigned {
+                referral: &r,
+                previous: &previous,
+            },
+        )?;
+        load_detail(conn, r)
+    })
+    .await
+}
+
+/// What a bulk reassignment moved.
+#[derive(Debug, Clone)]
+pub struct Reassigned {
+    pub referral_ids: Vec<String>,
+    pub to_contact_id: Option<String>,
+}
+
+/// `POST /v1/institutions/{institution_id}/contacts/{contact_id}/reassign`: every open referral
+/// of a contact (typically one just deactivated) goes to another active contact of the same
+/// institution, or back to the unassigned work (`to` none). Institution admins and operators.
+/// One transaction: each referral's version increases and each move is recorded (and
+/// delivered) as a single reassignment would be.
+pub async fn contact_reassign(
+    g: &Guichet,
+    actor: &Staff,
+    institution_id: &str,
+    contact_id: &str,
+    to: Option<String>,
+) -> Result<Reassigned, Error> {
+    institution_access(
+        actor,
+        institution_id,
+        InstitutionAction::Administer,
+        "contact",
+    )?;
+    known_uuid(contact_id, "contact")?;
+    let who = Actor::from(actor);
+    let (institution_id, contact_id) = (institution_id.to_owned(), contact_id.to_owned());
+    g.db.transaction(move |conn| {
+        if institutions::contact_get(conn, &institution_id, &contact_id)?.is_none() {
+            return Err(Error::NotFound {
+                resource: "contact",
+            });
+        }
+        if let Some(target) = &to {
+            if target == &contact_id {
+                return Err(Error::conflict(
+                    "same_contact",
+                    "The referrals are already assigned to this contact.",
+                ));
+            }
+            let found = match known_uuid(target, "contact") {
+                Ok(()) => institutions::contact_get(conn, &institution_id, target)?,
+                Err(_) => None,
+            };
+            match found {
+                Some(c) if c.active => {}
+                Some(_) => {
+                    return Err(Error::conflict(
+                        "inactive_contact",
+                        "The target contact is deactivated.",
+                    ));
+                }
+                None => {
+                    return Err(Error::NotFound {
+                        resource: "contact",
+                    });
+                }
+            }
+        }
+        let now = db::now();
+        let mut moved = Vec::new();
+        for id in queue::open_referrals_of_contact(conn, &contact_id)? {
+            store::referral_lock(conn, &id)?;
+            let Some(mut r) = store::referral_get(conn, &id)? else {
+                continue;
+            };
+            // Re-read under the lock: it may have been closed or moved meanwhile.
+            if !r.status.is_open() || r.contact_id.as_deref() != Some(contact_id.as_str()) {
+                continue;
+            }
+            let expected = r.version;
+            r.contact_id = to.clone();
+            r.version += 1;
+            r.updated_at = now;
+            if !store::referral_save(conn, &r, expected)? {
+                return Err(Error::PreconditionFailed);
+            }
+            let change = match &to {
+                Some(_) => Change::ReferralAssigned {
+                    referral: &r,
+                    previous: Some(&contact_id),
+                },
+                None => Change::ReferralUnassigned {
+                    referral: &r,
+                    previous: &contact_id,
+                },
+            };
+            record(conn, &who, now, change)?;
+            moved.push(r.id);
+        }
+        Ok(Reassigned {
+            referral_ids: moved,
+            to_contact_id: to,
+        })
     })
     .await
 }

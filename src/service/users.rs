@@ -18,6 +18,8 @@ pub struct UserNew {
     pub institution_id: Option<String>,
     /// The language of the account's e-mails (English when not given).
     pub locale: Option<Locale>,
+    /// The contact of the institution the account works as (`assigned=me`).
+    pub contact_id: Option<String>,
 }
 
 /// A validated change of an account.
@@ -26,6 +28,28 @@ pub struct UserChange {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
     pub locale: Option<Locale>,
+    /// `Some(None)` unlinks the account from its contact.
+    pub contact_id: Option<Option<String>>,
+}
+
+/// A contact an account of `institution_id` may be linked to: one of the institution's, active.
+/// The unique index on `users.contact_id` refuses a contact already linked to another account.
+fn check_linkable(
+    conn: &mut db::DbConn,
+    institution_id: &str,
+    contact_id: &str,
+) -> Result<(), Error> {
+    known_uuid(contact_id, "contact")?;
+    match institutions::contact_get(conn, institution_id, contact_id)? {
+        None => Err(Error::NotFound {
+            resource: "contact",
+        }),
+        Some(c) if !c.active => Err(Error::conflict(
+            "inactive_contact",
+            "This contact is deactivated: reactivate it before linking an account to it.",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Creates an account without an actor: the command line (`guichet users create`), which is how
@@ -63,6 +87,9 @@ async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<Staff>) -> Re
                 format!("no institution has the id `{inst}`"),
             ));
         }
+        if let (Some(inst), Some(contact)) = (&new.institution_id, &new.contact_id) {
+            check_linkable(conn, inst, contact)?;
+        }
         let now = db::now();
         let user = User {
             id: new_id(),
@@ -71,6 +98,7 @@ async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<Staff>) -> Re
             institution_id: new.institution_id,
             disabled: false,
             locale: new.locale.unwrap_or(Locale::En),
+            contact_id: new.contact_id,
             created_at: now,
             updated_at: now,
         };
@@ -215,6 +243,14 @@ pub async fn user_update(
         }
         if let Some(locale) = change.locale {
             user.locale = locale;
+        }
+        if let Some(contact) = change.contact_id {
+            if let Some(c) = &contact
+                && user.contact_id.as_ref() != Some(c)
+            {
+                check_linkable(conn, &institution_id, c)?;
+            }
+            user.contact_id = contact;
         }
         if let Some(disabled) = change.disabled {
             if disabled && !user.disabled {

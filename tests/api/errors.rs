@@ -29,7 +29,7 @@ async fn wrong_methods_are_405_with_allow() {
         .send()
         .await;
     res.assert_problem(405, "method_not_allowed");
-    assert_eq!(res.header("allow").as_deref(), Some("GET"));
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH"));
     let res = app.put("/v1/institutions/curie/contacts").send().await;
     res.assert_problem(405, "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
@@ -233,7 +233,7 @@ async fn migrations_go_down_and_up_again() {
         })
         .await
         .unwrap();
-    assert_eq!(applied, 7);
+    assert_eq!(applied, 8);
     let res = app.get("/v1/institutions").send().await;
     assert_eq!(
         res.body["items"].as_array().unwrap().len(),

@@ -11,6 +11,7 @@ mod http;
 mod inquiries;
 mod institutions;
 mod mail;
+mod operators;
 mod resilience;
 mod support;
 mod triage;

@@ -337,6 +337,7 @@ impl TestApp {
                 role,
                 institution_id: institution.map(str::to_owned),
                 locale: None,
+                contact_id: None,
             },
         )
         .await

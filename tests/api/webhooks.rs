@@ -53,7 +53,7 @@ fn verifies(secret: &str, r: &crate::support::Received) -> bool {
 /// Waits until every feed row written so far is below PostgreSQL's transaction horizon (the
 /// test server is shared, so another test's open transaction can hold it back for a moment),
 /// then reads the feed.
-async fn feed(app: &TestApp, token: &str, query: &str) -> Value {
+pub(crate) async fn feed(app: &TestApp, token: &str, query: &str) -> Value {
     for _ in 0..200 {
         let settled = app
             .g
@@ -868,6 +868,57 @@ async fn every_mutating_operation_of_the_contract_writes_an_audit_event() {
         .send()
         .await;
     check("referral_assign", n, audit().await, res.status.as_u16());
+
+    let n = audit().await;
+    let res = app
+        .delete(&format!("/v1/referrals/{referral}/assignee"))
+        .token(&admin)
+        .header("If-Match", "*")
+        .send()
+        .await;
+    check("referral_unassign", n, audit().await, res.status.as_u16());
+
+    let n = audit().await;
+    let res = app
+        .post(&format!("/v1/referrals/{referral}/assignee"))
+        .token(&admin)
+        .header("If-Match", "*")
+        .json(json!({"contact_id": contact}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    let res = app
+        .post(&format!(
+            "/v1/institutions/curie/contacts/{contact}/reassign"
+        ))
+        .token(&admin)
+        .json(json!({"to_contact_id": null}))
+        .send()
+        .await;
+    check(
+        "contact_reassign",
+        n + 1,
+        audit().await,
+        res.status.as_u16(),
+    );
+
+    let n = audit().await;
+    let res = app
+        .post("/v1/institutions")
+        .token(&op)
+        .json(json!({"id": "newcomer", "name": "Newcomer", "website": "https://newcomer.example", "routing_profile": {"accepted_inquiry_types": ["licensing"], "therapeutic_area_weights": {}, "modality_weights": {}, "threshold": 50}}))
+        .send()
+        .await;
+    check("institution_create", n, audit().await, res.status.as_u16());
+
+    let n = audit().await;
+    let res = app
+        .patch("/v1/institutions/newcomer")
+        .token(&op)
+        .json(json!({"active": false}))
+        .send()
+        .await;
+    check("institution_update", n, audit().await, res.status.as_u16());
 
     let n = audit().await;
     let res = app
