@@ -169,6 +169,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         submissions_per_minute: args.submissions_per_minute,
         tracking_failures_per_address: args.tracking_failures_per_address,
         refreshes_per_minute: args.refreshes_per_minute,
+        ..Limits::default()
     };
     let database = db.url().to_string();
     let mut g = build_guichet(

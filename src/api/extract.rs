@@ -489,6 +489,48 @@ pub fn comma_separated<T: std::str::FromStr>(
     Ok(values)
 }
 
+/// The free-text search `q` of the queue and the desk: at most 200 characters (400
+/// `invalid_query`); blank means no search.
+pub fn search_text(q: Option<&str>) -> Result<Option<String>, Error> {
+    match q {
+        Some(q) if q.chars().count() > 200 => Err(bad_request(
+            "invalid_query",
+            "`q` is at most 200 characters.",
+        )),
+        Some(q) if !q.trim().is_empty() => Ok(Some(q.to_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// The `reference` filter: a reference such as `GU-2026-000042`, in any case (400
+/// `invalid_query` otherwise), as stored (upper case).
+pub fn reference_filter(reference: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(raw) = reference else {
+        return Ok(None);
+    };
+    let upper = raw.to_ascii_uppercase();
+    let well_formed = upper.strip_prefix("GU-").is_some_and(|rest| {
+        let (year, number) = rest.split_once('-').unwrap_or(("", ""));
+        year.len() == 4
+            && (6..=10).contains(&number.len())
+            && year
+                .bytes()
+                .chain(number.bytes())
+                .all(|b| b.is_ascii_digit())
+    });
+    if well_formed {
+        Ok(Some(upper))
+    } else {
+        Err(bad_request(
+            "invalid_query",
+            "`reference` is an inquiry reference such as GU-2026-000042.",
+        ))
+    }
+}
+
+/// The pattern of [`reference_filter`], for the contract.
+pub const REFERENCE_PATTERN: &str = "^[Gg][Uu]-[0-9]{4}-[0-9]{6,10}$";
+
 pub fn encode_cursor(after: &str) -> String {
     URL_SAFE_NO_PAD.encode(after.as_bytes())
 }
@@ -682,6 +724,34 @@ mod tests {
         assert_eq!(
             errors_of("[1, 2]"),
             vec![("".into(), "invalid_type".into())]
+        );
+    }
+
+    #[test]
+    fn references_are_read_in_any_case_and_anything_else_is_refused() {
+        assert_eq!(
+            reference_filter(Some("gu-2026-000042")).ok(),
+            Some(Some("GU-2026-000042".to_owned()))
+        );
+        assert_eq!(reference_filter(None).ok(), Some(None));
+        for bad in [
+            "",
+            "GU-2026-42",
+            "GU-26-000042",
+            "XX-2026-000042",
+            "GU-2026-00004a",
+            "GU-2026-000042-",
+        ] {
+            assert!(reference_filter(Some(bad)).is_err(), "{bad:?}");
+        }
+        assert_eq!(search_text(Some("  ")).ok(), Some(None));
+        assert!(search_text(Some(&"é".repeat(201))).is_err());
+        assert_eq!(
+            search_text(Some(&"é".repeat(200)))
+                .ok()
+                .flatten()
+                .map(|q| q.chars().count()),
+            Some(200)
         );
     }
 

@@ -1,8 +1,14 @@
 //! `/v1/inquiries`, `/v1/routing/preview`, `/v1/desk` and routing profiles.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::{ClientAddr, PageQuery, Valid, encode_cursor};
+use crate::api::extract::{
+    ClientAddr, Valid, bad_request, decode_cursor, encode_cursor, invalid_cursor, page_limit,
+    reference_filter, search_text,
+};
 use crate::api::params::{InquiryCreate, ManualRouting, MessageCreate, RoutingPreviewRequest};
 use crate::api::views::{
     DeskItemView, DeskPage, InquiryView, InstitutionRef, MessageView, RoutingPreviewView,
@@ -11,7 +17,10 @@ use crate::api::views::{
 use crate::domain::account::Staff;
 use crate::domain::inquiry::{InquiryStatus, overall_status};
 use crate::domain::routing::RoutingProfile;
+use crate::domain::taxonomy::{InquiryType, Modality, TherapeuticArea};
 use crate::error::Error;
+use crate::service::inquiries::{DeskFilter, DeskSort};
+use crate::service::triage::InquiryFilter;
 use crate::service::{self, Guichet};
 
 pub const TRACKING_HEADER: &str = "X-Tracking-Token";
@@ -260,14 +269,123 @@ pub async fn inquiry_withdraw(
     Ok(web::Json(detail.into()))
 }
 
+/// Order of the desk.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskSortParam {
+    /// Oldest first: the longest wait first (default).
+    Oldest,
+    /// Newest first.
+    Newest,
+}
+
+/// Filters, order and page of the desk: the queue's filters that apply to an inquiry, with
+/// the same meaning and checks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeskQuery {
+    pub inquiry_type: Option<InquiryType>,
+    pub therapeutic_area: Option<TherapeuticArea>,
+    pub modality: Option<Modality>,
+    /// Free text over title, summary, organization and reference (case-insensitive; a whole
+    /// reference such as `GU-2026-000042` or a part of one).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Exactly this inquiry reference (any case).
+    #[param(
+        pattern = "^[Gg][Uu]-[0-9]{4}-[0-9]{6,10}$",
+        example = "GU-2026-000042"
+    )]
+    pub reference: Option<String>,
+    /// Submitted at or after this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
+    pub created_after: Option<DateTime<Utc>>,
+    /// Submitted before this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort: Option<DeskSortParam>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1)]
+    pub cursor: Option<String>,
+}
+
+impl DeskQuery {
+    /// A digest of every parameter but `limit` and `cursor`: a cursor replayed with other
+    /// filters is refused rather than skipping or repeating inquiries.
+    fn filters_digest(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let canonical = format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.inquiry_type,
+            self.therapeutic_area,
+            self.modality,
+            self.q,
+            self.reference,
+            self.created_after,
+            self.created_before,
+            self.sort.map(|s| matches!(s, DeskSortParam::Newest)),
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(&sha2::Sha256::digest(canonical.as_bytes())[..9])
+    }
+
+    fn cursor_for(&self, id: &str) -> String {
+        encode_cursor(&format!("{id}|{}", self.filters_digest()))
+    }
+
+    fn resolve(&self) -> Result<(DeskFilter, i64), Error> {
+        let limit = page_limit(self.limit)?;
+        let after = match self.cursor.as_deref() {
+            None => None,
+            Some(c) => {
+                let text = decode_cursor(c)?;
+                let (id, made_by) = text.split_once('|').ok_or_else(invalid_cursor)?;
+                uuid::Uuid::parse_str(id).map_err(|_| invalid_cursor())?;
+                if made_by != self.filters_digest() {
+                    return Err(bad_request(
+                        "cursor_filters_changed",
+                        "`cursor` was made by a list with other filters or order: start again without it.",
+                    ));
+                }
+                Some(id.to_owned())
+            }
+        };
+        let filter = DeskFilter {
+            inquiry: InquiryFilter {
+                inquiry_type: self.inquiry_type,
+                therapeutic_area: self.therapeutic_area,
+                modality: self.modality,
+                text: search_text(self.q.as_deref())?,
+                reference: reference_filter(self.reference.as_deref())?,
+            },
+            created_after: self.created_after.map(|t| t.naive_utc()),
+            created_before: self.created_before.map(|t| t.naive_utc()),
+            sort: match self.sort {
+                Some(DeskSortParam::Newest) => DeskSort::Newest,
+                _ => DeskSort::Oldest,
+            },
+            after,
+        };
+        Ok((filter, limit))
+    }
+}
+
 /// List the desk
 ///
-/// Inquiries that no institution's rules accepted, waiting for an operator, oldest first.
-/// Operators only.
+/// Inquiries that no institution's rules accepted, waiting for an operator (oldest first by
+/// default), each with why routing sent it here. The queue's filters that apply to an
+/// inquiry work here the same way. Operators only.
 #[utoipa::path(
     operation_id = "desk_list",
     tag = "desk",
-    params(PageQuery),
+    params(DeskQuery),
     responses(
         (status = 200, description = "A page of the desk.", body = DeskPage),
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
@@ -282,25 +400,13 @@ pub async fn inquiry_withdraw(
 pub async fn desk_list(
     g: web::Data<Guichet>,
     actor: Staff,
-    query: web::Query<PageQuery>,
+    query: web::Query<DeskQuery>,
 ) -> Result<web::Json<DeskPage>, Error> {
-    let (limit, after) = query.resolve()?;
-    let page = service::inquiries::desk_list(&g, &actor, after, limit).await?;
+    let (filter, limit) = query.resolve()?;
+    let page = service::inquiries::desk_list(&g, &actor, filter, limit).await?;
     Ok(web::Json(DeskPage {
-        next_cursor: page.next_after.as_deref().map(encode_cursor),
-        items: page
-            .items
-            .into_iter()
-            .map(|i| DeskItemView {
-                id: i.id,
-                reference: i.reference,
-                inquiry_type: i.draft.inquiry_type,
-                title: i.draft.title,
-                organization: i.draft.submitter.organization,
-                therapeutic_areas: i.draft.therapeutic_areas,
-                created_at: utc(i.created_at),
-            })
-            .collect(),
+        next_cursor: page.next_after.as_deref().map(|id| query.cursor_for(id)),
+        items: page.items.into_iter().map(DeskItemView::from).collect(),
     }))
 }
 

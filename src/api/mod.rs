@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod contract;
+pub mod csv;
 pub mod extract;
 pub mod health;
 pub mod http;
@@ -43,6 +44,7 @@ use crate::service::Guichet;
         problem::Problem,
         crate::error::FieldError,
         referrals::QueueSortParam,
+        inquiries::DeskSortParam,
         crate::domain::event::Envelope,
         crate::domain::event::InquirySubmittedData,
         crate::domain::event::InquiryWithdrawnData,
@@ -159,6 +161,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(inquiries::routing_profile_replace)
                 .service(referrals::referral_list)
                 .service(referrals::referral_summary)
+                .service(referrals::referral_export)
                 .service(referrals::referral_get)
                 .service(referrals::referral_transition)
                 .service(referrals::referral_assign)
@@ -168,6 +171,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(referrals::referral_message_get)
                 .service(referrals::referral_event_list)
                 .service(referrals::institution_stats_get)
+                .service(referrals::institution_stats_export)
                 .service(referrals::transparency_get)
                 .service(webhooks::event_feed)
                 .service(webhooks::webhook_endpoint_list)

@@ -6,21 +6,23 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::csv;
 use crate::api::extract::{PageQuery, Valid, bad_request, encode_cursor};
 use crate::api::params::{AssigneeRequest, StaffMessageCreate, TransitionRequest};
 use crate::api::views::{
-    ContactRef, EventList, InstitutionRef, InstitutionStatsView, MessageList, ReferralDetailView,
-    ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView, StatsView,
-    TransparencyView, utc,
+    EventList, InstitutionRef, InstitutionStatsView, MessageList, QUEUE_CSV_COLUMNS, ReferralCsv,
+    ReferralDetailView, ReferralPage, ReferralQueueItem, ReferralSummaryView, StaffMessageView,
+    StatsCsv, StatsView, TransparencyView, queue_csv_rows, stats_csv,
 };
 use crate::domain::account::Staff;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
 use crate::error::Error;
 use crate::service::triage::{
-    Assigned, QueueCursor, QueueFilter, QueueRequest, QueueSort, ReferralDetail,
+    Assigned, InquiryFilter, QueueCursor, QueueFilter, QueueRequest, QueueSort, ReferralDetail,
 };
 use crate::service::{self, Guichet};
 
@@ -48,14 +50,24 @@ pub struct QueueQuery {
     /// `me` (the caller's own contact record) or a contact id.
     #[param(min_length = 1)]
     pub assigned: Option<String>,
+    /// Only referrals assigned to nobody (`true`), or only assigned ones (`false`).
+    /// `unassigned=true` with `assigned` is a 400.
+    pub unassigned: Option<bool>,
     /// Only overdue (`true`) or only not overdue (`false`).
     pub overdue: Option<bool>,
     /// Only referrals whose decision is late (`true`: acknowledged or in review past the
     /// decision target), or only the others (`false`).
     pub decision_overdue: Option<bool>,
-    /// Free text over title, summary and organization (case-insensitive).
+    /// Free text over title, summary, organization and reference (case-insensitive; a whole
+    /// reference such as `GU-2026-000042` or a part of one).
     #[param(max_length = 200)]
     pub q: Option<String>,
+    /// Exactly this inquiry reference (any case).
+    #[param(
+        pattern = "^[Gg][Uu]-[0-9]{4}-[0-9]{6,10}$",
+        example = "GU-2026-000042"
+    )]
+    pub reference: Option<String>,
     /// Created at or after this time (RFC 3339, years 0000 to 9999).
     #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
     #[param(pattern = r"^[0-9]{4}-")]
@@ -73,6 +85,74 @@ pub struct QueueQuery {
     /// The `next_cursor` of the previous page.
     #[param(min_length = 1)]
     pub cursor: Option<String>,
+}
+
+/// The queue's filters and order, without paging: an export holds every page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueExportQuery {
+    /// Comma-separated statuses, e.g. `new,acknowledged`.
+    #[param(min_length = 1)]
+    pub status: Option<String>,
+    pub inquiry_type: Option<InquiryType>,
+    pub therapeutic_area: Option<TherapeuticArea>,
+    pub modality: Option<Modality>,
+    /// `me` (the caller's own contact record) or a contact id.
+    #[param(min_length = 1)]
+    pub assigned: Option<String>,
+    /// Only referrals assigned to nobody (`true`), or only assigned ones (`false`).
+    /// `unassigned=true` with `assigned` is a 400.
+    pub unassigned: Option<bool>,
+    /// Only overdue (`true`) or only not overdue (`false`).
+    pub overdue: Option<bool>,
+    /// Only referrals whose decision is late (`true`: acknowledged or in review past the
+    /// decision target), or only the others (`false`).
+    pub decision_overdue: Option<bool>,
+    /// Free text over title, summary, organization and reference (case-insensitive; a whole
+    /// reference such as `GU-2026-000042` or a part of one).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Exactly this inquiry reference (any case).
+    #[param(
+        pattern = "^[Gg][Uu]-[0-9]{4}-[0-9]{6,10}$",
+        example = "GU-2026-000042"
+    )]
+    pub reference: Option<String>,
+    /// Created at or after this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this time (RFC 3339, years 0000 to 9999).
+    #[serde(default, deserialize_with = "crate::api::extract::rfc3339")]
+    #[param(pattern = r"^[0-9]{4}-")]
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort: Option<QueueSortParam>,
+    /// Operators only: one institution's referrals.
+    pub institution: Option<String>,
+}
+
+impl From<&QueueExportQuery> for QueueQuery {
+    fn from(e: &QueueExportQuery) -> Self {
+        QueueQuery {
+            status: e.status.clone(),
+            inquiry_type: e.inquiry_type,
+            therapeutic_area: e.therapeutic_area,
+            modality: e.modality,
+            assigned: e.assigned.clone(),
+            unassigned: e.unassigned,
+            overdue: e.overdue,
+            decision_overdue: e.decision_overdue,
+            q: e.q.clone(),
+            reference: e.reference.clone(),
+            created_after: e.created_after,
+            created_before: e.created_before,
+            sort: e.sort,
+            institution: e.institution.clone(),
+            limit: None,
+            cursor: None,
+        }
+    }
 }
 
 /// A cursor names the position *and* the filters that made it (a short digest of them), so
@@ -126,7 +206,7 @@ impl QueueQuery {
     fn filters_digest(&self) -> String {
         use sha2::Digest;
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             self.status,
             self.inquiry_type,
             self.therapeutic_area,
@@ -139,6 +219,8 @@ impl QueueQuery {
             self.created_before,
             self.sort.map(|s| matches!(s, QueueSortParam::Newest)),
             self.institution,
+            self.unassigned,
+            self.reference,
         );
         URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest(canonical.as_bytes())[..9])
     }
@@ -167,23 +249,27 @@ impl QueueQuery {
                 Some(Assigned::Contact(id.to_owned()))
             }
         };
-        if self.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        if self.unassigned == Some(true) && assigned.is_some() {
             return Err(bad_request(
                 "invalid_query",
-                "`q` is at most 200 characters.",
+                "`unassigned=true` asks for referrals assigned to nobody, `assigned` for referrals assigned to someone: give one or the other.",
             ));
         }
         Ok(QueueRequest {
             filter: QueueFilter {
                 institution_id: None,
                 statuses,
-                inquiry_type: self.inquiry_type,
-                therapeutic_area: self.therapeutic_area,
-                modality: self.modality,
+                inquiry: InquiryFilter {
+                    inquiry_type: self.inquiry_type,
+                    therapeutic_area: self.therapeutic_area,
+                    modality: self.modality,
+                    text: crate::api::extract::search_text(self.q.as_deref())?,
+                    reference: crate::api::extract::reference_filter(self.reference.as_deref())?,
+                },
                 contact_id: None,
+                unassigned: self.unassigned,
                 overdue: self.overdue,
                 decision_overdue: self.decision_overdue,
-                text: self.q.clone().filter(|q| !q.trim().is_empty()),
                 created_after: self.created_after.map(|t| t.naive_utc()),
                 created_before: self.created_before.map(|t| t.naive_utc()),
                 sort: match self.sort {
@@ -238,28 +324,86 @@ pub async fn referral_list(
         items: page
             .items
             .into_iter()
-            .map(|i| ReferralQueueItem {
-                overdue: i.referral.is_overdue(now),
-                decision_overdue: i.referral.is_decision_overdue(now),
-                decision_due_at: i.referral.decision_due_at.map(utc),
-                assigned_contact: match (i.referral.contact_id.clone(), i.contact_name) {
-                    (Some(id), Some(name)) => Some(ContactRef { id, name }),
-                    _ => None,
-                },
-                id: i.referral.id,
-                inquiry_id: i.referral.inquiry_id,
-                reference: i.reference,
-                institution: InstitutionRef {
-                    id: i.referral.institution_id,
-                    name: i.institution_name,
-                },
-                status: i.referral.status,
-                title: i.title,
-                first_response_due_at: utc(i.referral.first_response_due_at),
-                created_at: utc(i.referral.created_at),
-            })
+            .map(|i| ReferralQueueItem::new(i, now))
             .collect(),
     }))
+}
+
+/// `20261204T101500Z`, for file names.
+fn compact_time(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Export the queue as CSV
+///
+/// Every referral the queue shows with the same filters, order and scope (operators: all
+/// institutions, or one with `institution`), in one CSV file: no paging, no cursor. The rows
+/// are read from the database a page at a time while the file is sent, so a large export
+/// costs the server little memory. Cells a spreadsheet would run as a formula (starting with
+/// `=`, `+`, `-`, `@`, a tab or a CR) are prefixed with `'`.
+#[utoipa::path(
+    operation_id = "referral_export",
+    tag = "referrals",
+    params(QueueExportQuery),
+    responses(
+        (status = 200, description = "The filtered queue as CSV, with a header row.",
+            content_type = "text/csv; charset=utf-8", body = ReferralCsv,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"referrals-<institution or all>-<time>.csv\"`."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/export")]
+pub async fn referral_export(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    query: web::Query<QueueExportQuery>,
+) -> Result<HttpResponse, Error> {
+    let request = QueueQuery::from(&*query).resolve()?;
+    let mut export =
+        service::triage::referral_export(&g, &actor, query.institution.clone(), request).await?;
+    let now = export.now();
+    // The first page is read before the answer starts, so that a failure is still a proper
+    // error; a failure later can only cut the file short (the client sees an aborted body).
+    let mut first = String::new();
+    csv::push_record(&mut first, QUEUE_CSV_COLUMNS.iter().copied());
+    queue_csv_rows(
+        &mut first,
+        export.next_page().await?.unwrap_or_default(),
+        now,
+    );
+    let rest = futures_util::stream::unfold(export, move |mut export| async move {
+        match export.next_page().await {
+            Ok(Some(items)) => {
+                let mut chunk = String::new();
+                queue_csv_rows(&mut chunk, items, now);
+                Some((Ok(web::Bytes::from(chunk)), export))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "queue export cut short");
+                Some((Err(e), export))
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, Error>(web::Bytes::from(first)) })
+        .chain(rest);
+    let scope = actor
+        .institution_id
+        .clone()
+        .or_else(|| query.institution.clone())
+        .unwrap_or_else(|| "all".to_owned());
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            csv::attachment(&format!("referrals-{scope}-{}.csv", compact_time(now))),
+        ))
+        .streaming(body))
 }
 
 /// Scope of the summary and figures.
@@ -659,6 +803,56 @@ pub async fn institution_stats_get(
     )?;
     let stats = service::triage::institution_stats(&g, &actor, &path, from, to).await?;
     Ok(web::Json(StatsView::new(stats, from, to)))
+}
+
+/// Export an institution's figures as CSV
+///
+/// The figures of `institution_stats_get`, for the same period, one per row
+/// (`institution_id,from,to,metric,key,value`): counts per status and per decline reason
+/// (every one, 0 included), times to first response, shares. A figure that is `null` in JSON
+/// has an empty `value`. Its staff and operators.
+#[utoipa::path(
+    operation_id = "institution_stats_export",
+    tag = "institutions",
+    params(("institution_id" = String, Path, description = "Institution slug.", example = "curie"), PeriodQuery),
+    responses(
+        (status = 200, description = "The figures as CSV, with a header row.",
+            content_type = "text/csv; charset=utf-8", body = StatsCsv,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"stats-<institution>-<from>-<to>.csv\"`."))),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
+        (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
+        (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
+        (status = 500, response = inline(crate::api::problem::InternalProblem)),
+        (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{institution_id}/stats/export")]
+pub async fn institution_stats_export(
+    g: web::Data<Guichet>,
+    actor: Staff,
+    path: web::Path<String>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, Error> {
+    let (from, to) = service::triage::period(
+        query.from.map(|t| t.naive_utc()),
+        query.to.map(|t| t.naive_utc()),
+    )?;
+    let stats = service::triage::institution_stats(&g, &actor, &path, from, to).await?;
+    // A few dozen rows computed together: nothing to page, so one body.
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            csv::attachment(&format!(
+                "stats-{}-{}-{}.csv",
+                path.as_str(),
+                compact_time(from),
+                compact_time(to)
+            )),
+        ))
+        .body(stats_csv(&path, &stats, from, to)))
 }
 
 /// Get the cluster's responsiveness

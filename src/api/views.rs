@@ -583,15 +583,46 @@ pub struct DeskItemView {
     pub title: String,
     pub organization: String,
     pub therapeutic_areas: Vec<TherapeuticArea>,
+    pub modalities: Vec<Modality>,
+    /// Why routing sent it here.
+    pub desk_reason: DeskReasonView,
     pub created_at: DateTime<Utc>,
+}
+
+/// Why an inquiry is on the desk: a stable code, and the sentence the submitter was shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeskReasonView {
+    pub code: crate::domain::routing::DeskReasonCode,
+    pub explanation: String,
+}
+
+impl From<crate::service::inquiries::DeskItem> for DeskItemView {
+    fn from(d: crate::service::inquiries::DeskItem) -> Self {
+        let i = d.inquiry;
+        DeskItemView {
+            id: i.id,
+            reference: i.reference,
+            inquiry_type: i.draft.inquiry_type,
+            title: i.draft.title,
+            organization: i.draft.submitter.organization,
+            therapeutic_areas: i.draft.therapeutic_areas,
+            modalities: i.draft.modalities,
+            desk_reason: DeskReasonView {
+                code: d.desk_reason_code,
+                explanation: d.desk_reason,
+            },
+            created_at: utc(i.created_at),
+        }
+    }
 }
 
 /// A page of the desk.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000043", "inquiry_type": "other", "title": "Manufacturing partnership", "organization": "Helios Therapeutics", "therapeutic_areas": ["pan_tumor"], "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000043", "inquiry_type": "other", "title": "Manufacturing partnership", "organization": "Helios Therapeutics", "therapeutic_areas": ["pan_tumor"], "modalities": [], "desk_reason": {"code": "inquiry_type_not_accepted", "explanation": "No institution takes inquiries of other kinds automatically. Our operators will route it by hand."}, "created_at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct DeskPage {
     pub items: Vec<DeskItemView>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
+    /// Pass as `cursor` (with the same filters and sort) to get the next page; `null` on the
+    /// last page.
     pub next_cursor: Option<String>,
 }
 
@@ -642,6 +673,179 @@ pub struct ReferralQueueItem {
     /// Acknowledged or in review, and the decision target has passed.
     pub decision_overdue: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl ReferralQueueItem {
+    /// A queue line, its flags judged at `now`.
+    pub fn new(i: crate::service::triage::QueueItem, now: NaiveDateTime) -> Self {
+        ReferralQueueItem {
+            overdue: i.referral.is_overdue(now),
+            decision_overdue: i.referral.is_decision_overdue(now),
+            decision_due_at: i.referral.decision_due_at.map(utc),
+            assigned_contact: match (i.referral.contact_id.clone(), i.contact_name) {
+                (Some(id), Some(name)) => Some(ContactRef { id, name }),
+                _ => None,
+            },
+            id: i.referral.id,
+            inquiry_id: i.referral.inquiry_id,
+            reference: i.reference,
+            institution: InstitutionRef {
+                id: i.referral.institution_id,
+                name: i.institution_name,
+            },
+            status: i.referral.status,
+            title: i.title,
+            first_response_due_at: utc(i.referral.first_response_due_at),
+            created_at: utc(i.referral.created_at),
+        }
+    }
+}
+
+/// RFC 3339 UTC, as the JSON views write times.
+fn csv_time(t: NaiveDateTime) -> String {
+    utc(t).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// The columns of the queue's CSV export, in order.
+pub const QUEUE_CSV_COLUMNS: &[&str] = &[
+    "reference",
+    "referral_id",
+    "inquiry_id",
+    "institution_id",
+    "institution_name",
+    "status",
+    "inquiry_type",
+    "title",
+    "organization",
+    "assigned_contact_id",
+    "assigned_contact_name",
+    "first_response_due_at",
+    "overdue",
+    "decision_due_at",
+    "decision_overdue",
+    "created_at",
+];
+
+/// The queue as CSV (RFC 4180, UTF-8, CRLF line ends): a header row of the columns in the
+/// example, then one row per referral. Cells that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a CR) start with a `'`.
+#[derive(ToSchema)]
+#[schema(value_type = String, example = "reference,referral_id,inquiry_id,institution_id,institution_name,status,inquiry_type,title,organization,assigned_contact_id,assigned_contact_name,first_response_due_at,overdue,decision_due_at,decision_overdue,created_at\r\nGU-2026-000042,01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0,01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f,curie,Institut Curie,new,clinical_trial,\"Phase 1 sites, HER2 ADC\",Helios Therapeutics,01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1,Dr Claire Martin,2026-12-04T17:00:00Z,false,,false,2026-11-28T09:30:00Z\r\n")]
+#[allow(dead_code)]
+pub struct ReferralCsv(String);
+
+/// Appends the CSV rows of queue lines to `out`, their flags judged at `now`.
+pub fn queue_csv_rows(
+    out: &mut String,
+    items: Vec<crate::service::triage::QueueItem>,
+    now: NaiveDateTime,
+) {
+    for i in items {
+        let r = &i.referral;
+        let flag = |b: bool| if b { "true" } else { "false" };
+        let (contact_id, contact_name) = match (&r.contact_id, &i.contact_name) {
+            (Some(id), Some(name)) => (id.as_str(), name.as_str()),
+            _ => ("", ""),
+        };
+        let due = csv_time(r.first_response_due_at);
+        let decision_due = r.decision_due_at.map(csv_time).unwrap_or_default();
+        let created = csv_time(r.created_at);
+        crate::api::csv::push_record(
+            out,
+            [
+                i.reference.as_str(),
+                &r.id,
+                &r.inquiry_id,
+                &r.institution_id,
+                &i.institution_name,
+                r.status.as_str(),
+                i.inquiry_type.as_str(),
+                &i.title,
+                &i.organization,
+                contact_id,
+                contact_name,
+                &due,
+                flag(r.is_overdue(now)),
+                &decision_due,
+                flag(r.is_decision_overdue(now)),
+                &created,
+            ],
+        );
+    }
+}
+
+/// The columns of the figures' CSV export, in order.
+pub const STATS_CSV_COLUMNS: &[&str] = &["institution_id", "from", "to", "metric", "key", "value"];
+
+/// An institution's figures as CSV (RFC 4180, UTF-8, CRLF line ends), one figure per row:
+/// `referrals`; `per_status` and `decline_reasons` with the status or reason as `key` (every
+/// one listed, 0 included); the times and shares with an empty `key`, and an empty `value`
+/// where the JSON figure is `null`.
+#[derive(ToSchema)]
+#[schema(value_type = String, example = "institution_id,from,to,metric,key,value\r\ncurie,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,referrals,,42\r\ncurie,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,per_status,new,4\r\ncurie,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,median_hours_to_first_response,,19.5\r\ncurie,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,acceptance_rate,,\r\ncurie,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,decline_reasons,no_capacity,6\r\n")]
+#[allow(dead_code)]
+pub struct StatsCsv(String);
+
+/// The whole CSV of an institution's figures (a few dozen rows).
+pub fn stats_csv(
+    institution_id: &str,
+    s: &crate::service::triage::Stats,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> String {
+    let (from, to) = (csv_time(from), csv_time(to));
+    let mut out = String::new();
+    crate::api::csv::push_record(&mut out, STATS_CSV_COLUMNS.iter().copied());
+    let mut row = |metric: &str, key: &str, value: String| {
+        crate::api::csv::push_record(
+            &mut out,
+            [
+                institution_id,
+                from.as_str(),
+                to.as_str(),
+                metric,
+                key,
+                &value,
+            ],
+        );
+    };
+    let share = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    row("referrals", "", s.referrals.to_string());
+    for status in ReferralStatus::ALL {
+        let n = s.per_status.get(status).copied().unwrap_or(0);
+        row("per_status", status.as_str(), n.to_string());
+    }
+    row(
+        "median_hours_to_first_response",
+        "",
+        share(s.median_hours_to_first_response),
+    );
+    row(
+        "p90_hours_to_first_response",
+        "",
+        share(s.p90_hours_to_first_response),
+    );
+    row("answered_within_sla", "", share(s.answered_within_sla));
+    row("decided_within_target", "", share(s.decided_within_target));
+    row("acceptance_rate", "", share(s.acceptance_rate));
+    let mut reasons: Vec<(String, i64)> = DeclineReason::ALL
+        .iter()
+        .map(|r| {
+            let key = r.as_str().to_owned();
+            let n = s.decline_reasons.get(&key).copied().unwrap_or(0);
+            (key, n)
+        })
+        .collect();
+    // A stored reason outside today's vocabulary is still counted.
+    for (key, n) in &s.decline_reasons {
+        if !reasons.iter().any(|(k, _)| k == key) {
+            reasons.push((key.clone(), *n));
+        }
+    }
+    for (key, n) in reasons {
+        row("decline_reasons", &key, n.to_string());
+    }
+    out
 }
 
 /// A page of the queue.

@@ -150,25 +150,58 @@ pub fn inquiry_set_on_desk(conn: &mut DbConn, id: &str, on_desk: bool) -> Result
     Ok(())
 }
 
-/// A page of the operators' desk, oldest first.
+/// Order of the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeskSort {
+    /// Oldest first: the longest wait comes first.
+    #[default]
+    Oldest,
+    Newest,
+}
+
+/// What the desk shows: the queue's filters that apply to an inquiry.
+#[derive(Debug, Clone, Default)]
+pub struct DeskFilter {
+    pub inquiry: super::triage::InquiryFilter,
+    pub created_after: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+    pub sort: DeskSort,
+    /// The id of the last inquiry of the previous page.
+    pub after: Option<String>,
+}
+
+/// A page of the operators' desk, each inquiry with its stored routing decision (JSON).
 pub fn desk_list(
     conn: &mut DbConn,
-    after: Option<&str>,
+    filter: &DeskFilter,
     limit: i64,
-) -> Result<Vec<Inquiry>, Error> {
+) -> Result<Vec<(Inquiry, String)>, Error> {
     let mut query = inquiries::table
         .filter(inquiries::on_desk.eq(true))
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(inquiries::id.gt(after.to_owned()));
+    super::triage::filter_inquiries!(query, &filter.inquiry);
+    if let Some(t) = filter.created_after {
+        query = query.filter(inquiries::created_at.ge(t));
     }
-    query
-        .order(inquiries::id)
+    if let Some(t) = filter.created_before {
+        query = query.filter(inquiries::created_at.lt(t));
+    }
+    // Ids are UUIDv7: id order is creation order.
+    query = match (filter.sort, &filter.after) {
+        (DeskSort::Oldest, Some(after)) => query.filter(inquiries::id.gt(after.clone())),
+        (DeskSort::Newest, Some(after)) => query.filter(inquiries::id.lt(after.clone())),
+        (_, None) => query,
+    };
+    query = match filter.sort {
+        DeskSort::Oldest => query.order(inquiries::id.asc()),
+        DeskSort::Newest => query.order(inquiries::id.desc()),
+    };
+    let rows: Vec<(InquiryRow, String)> = query
         .limit(limit)
-        .select(InquiryRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Inquiry::try_from)
+        .select((InquiryRow::as_select(), inquiries::routing_decision))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, decision)| Ok((Inquiry::try_from(row)?, decision)))
         .collect()
 }
 

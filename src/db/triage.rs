@@ -2,15 +2,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use crate::db::DbConn;
 use crate::db::schema::{contacts, events, inquiries, institutions, referrals};
 use crate::domain::inquiry::Referral;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
 use crate::error::Error;
-
-diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum QueueSort {
@@ -28,18 +25,67 @@ pub struct QueueCursor {
     pub id: String,
 }
 
+/// Filters on an inquiry's own fields, shared by the queue and the desk so that both read
+/// them the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InquiryFilter {
+    pub inquiry_type: Option<InquiryType>,
+    pub therapeutic_area: Option<TherapeuticArea>,
+    pub modality: Option<Modality>,
+    /// Case-insensitive substring of the title, summary, organization or reference.
+    pub text: Option<String>,
+    /// Exactly this reference (as stored: `GU-2026-000042`).
+    pub reference: Option<String>,
+}
+
+/// Applies an [`InquiryFilter`] to a boxed query whose FROM clause has `inquiries`.
+macro_rules! filter_inquiries {
+    ($q:ident, $f:expr) => {{
+        use $crate::db::schema::inquiries;
+        let f: &$crate::db::triage::InquiryFilter = $f;
+        if let Some(t) = f.inquiry_type {
+            $q = $q.filter(inquiries::inquiry_type.eq(t.as_str()));
+        }
+        // Areas and modalities are stored as JSON arrays of their wire values.
+        if let Some(a) = f.therapeutic_area {
+            $q = $q.filter(inquiries::therapeutic_areas.like(format!("%\"{}\"%", a.as_str())));
+        }
+        if let Some(m) = f.modality {
+            $q = $q.filter(inquiries::modalities.like(format!("%\"{}\"%", m.as_str())));
+        }
+        if let Some(text) = &f.text {
+            let p = $crate::db::triage::like_pattern(text);
+            $q = $q.filter(
+                $crate::db::lower(inquiries::title)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or($crate::db::lower(inquiries::summary)
+                        .like(p.clone())
+                        .escape('\\'))
+                    .or($crate::db::lower(inquiries::organization)
+                        .like(p.clone())
+                        .escape('\\'))
+                    .or($crate::db::lower(inquiries::reference).like(p).escape('\\')),
+            );
+        }
+        if let Some(r) = &f.reference {
+            $q = $q.filter(inquiries::reference.eq(r.clone()));
+        }
+    }};
+}
+pub(crate) use filter_inquiries;
+
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     /// `None`: every institution (operators).
     pub institution_id: Option<String>,
     pub statuses: Vec<ReferralStatus>,
-    pub inquiry_type: Option<InquiryType>,
-    pub therapeutic_area: Option<TherapeuticArea>,
-    pub modality: Option<Modality>,
+    pub inquiry: InquiryFilter,
     pub contact_id: Option<String>,
+    /// Only referrals with no contact (`true`), or only those with one (`false`).
+    pub unassigned: Option<bool>,
     pub overdue: Option<bool>,
     pub decision_overdue: Option<bool>,
-    pub text: Option<String>,
     pub created_after: Option<NaiveDateTime>,
     pub created_before: Option<NaiveDateTime>,
     pub sort: QueueSort,
@@ -52,6 +98,8 @@ pub struct QueueItem {
     pub referral: Referral,
     pub reference: String,
     pub title: String,
+    pub organization: String,
+    pub inquiry_type: InquiryType,
     pub institution_name: String,
     pub contact_name: Option<String>,
 }
@@ -65,7 +113,7 @@ fn open_statuses() -> Vec<&'static str> {
 }
 
 /// `%`, `_` and `\` in user text match themselves.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let escaped: String = text
         .to_lowercase()
         .chars()
@@ -95,17 +143,14 @@ pub fn queue_page(
         let s: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
         q = q.filter(referrals::status.eq_any(s));
     }
-    if let Some(t) = filter.inquiry_type {
-        q = q.filter(inquiries::inquiry_type.eq(t.as_str()));
-    }
-    if let Some(a) = filter.therapeutic_area {
-        q = q.filter(inquiries::therapeutic_areas.like(format!("%\"{}\"%", a.as_str())));
-    }
-    if let Some(m) = filter.modality {
-        q = q.filter(inquiries::modalities.like(format!("%\"{}\"%", m.as_str())));
-    }
+    filter_inquiries!(q, &filter.inquiry);
     if let Some(c) = &filter.contact_id {
         q = q.filter(referrals::contact_id.eq(c.clone()));
+    }
+    match filter.unassigned {
+        Some(true) => q = q.filter(referrals::contact_id.is_null()),
+        Some(false) => q = q.filter(referrals::contact_id.is_not_null()),
+        None => {}
     }
     match filter.overdue {
         Some(true) => {
@@ -146,16 +191,6 @@ pub fn queue_page(
         }
         None => {}
     }
-    if let Some(text) = &filter.text {
-        let p = like_pattern(text);
-        q = q.filter(
-            lower(inquiries::title)
-                .like(p.clone())
-                .escape('\\')
-                .or(lower(inquiries::summary).like(p.clone()).escape('\\'))
-                .or(lower(inquiries::organization).like(p).escape('\\')),
-        );
-    }
     if let Some(t) = filter.created_after {
         q = q.filter(referrals::created_at.ge(t));
     }
@@ -182,32 +217,47 @@ pub fn queue_page(
             q = q.order(referrals::id.desc());
         }
     }
-    let rows: Vec<(
+    type Line = (
         super::inquiries::ReferralRow,
-        String,
-        String,
+        (String, String, String, String),
         String,
         Option<String>,
-    )> = q
+    );
+    let rows: Vec<Line> = q
         .limit(limit)
         .select((
             super::inquiries::ReferralRow::as_select(),
-            inquiries::reference,
-            inquiries::title,
+            (
+                inquiries::reference,
+                inquiries::title,
+                inquiries::organization,
+                inquiries::inquiry_type,
+            ),
             institutions::name,
             contacts::name.nullable(),
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(r, reference, title, institution_name, contact_name)| {
-            Ok(QueueItem {
-                referral: Referral::try_from(r)?,
-                reference,
-                title,
+        .map(
+            |(
+                r,
+                (reference, title, organization, inquiry_type),
                 institution_name,
                 contact_name,
-            })
-        })
+            )| {
+                Ok(QueueItem {
+                    referral: Referral::try_from(r)?,
+                    reference,
+                    title,
+                    organization,
+                    inquiry_type: inquiry_type.parse().map_err(|_| {
+                        Error::internal(format!("stored inquiry type `{inquiry_type}`"))
+                    })?,
+                    institution_name,
+                    contact_name,
+                })
+            },
+        )
         .collect()
 }
 

@@ -295,6 +295,59 @@ pub struct RoutingOutcome {
     pub desk_reason: Option<String>,
 }
 
+impl RoutingOutcome {
+    /// Why the inquiry went to the desk, as a stable code (`None` when something was
+    /// selected). `preferred` is the inquiry's `preferred_institutions`. Derived from the
+    /// stored facts, so decisions stored before the code existed have one too; `desk_reason`
+    /// is this code's [`DeskReasonCode::explanation`].
+    pub fn desk_reason_code(&self, preferred: &[String]) -> Option<DeskReasonCode> {
+        self.selected
+            .is_empty()
+            .then(|| desk_classify(&self.not_selected, preferred))
+    }
+}
+
+/// Why an inquiry waits on the operators' desk, for machines (the submitter reads
+/// [`DeskReasonCode::explanation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskReasonCode {
+    /// No institution is set up to receive inquiries (or every one is deactivated).
+    NoInstitution,
+    /// The submitter asked only for institutions that do not exist or take no new inquiries
+    /// (deactivated).
+    PreferredUnknown,
+    /// The institutions the submitter asked for do not take this type of inquiry.
+    PreferredTypeNotAccepted,
+    /// Some institutions take this type, but no profile matched closely enough.
+    BelowThreshold,
+    /// No institution takes this type of inquiry automatically.
+    InquiryTypeNotAccepted,
+}
+
+impl DeskReasonCode {
+    /// The sentence the submitter reads (stored with the decision as `desk_reason`).
+    pub fn explanation(self, inquiry_type: InquiryType) -> String {
+        let kind = type_phrase(inquiry_type);
+        let why = match self {
+            DeskReasonCode::NoInstitution => {
+                "No institution is available to receive inquiries yet.".to_owned()
+            }
+            DeskReasonCode::PreferredTypeNotAccepted => {
+                format!("None of the institutions you asked for takes {kind}.")
+            }
+            DeskReasonCode::PreferredUnknown => {
+                "None of the institutions you asked for is available.".to_owned()
+            }
+            DeskReasonCode::BelowThreshold => "No institution's profile matches this inquiry closely enough for an automatic referral.".to_owned(),
+            DeskReasonCode::InquiryTypeNotAccepted => {
+                format!("No institution takes {kind} automatically.")
+            }
+        };
+        format!("{why} {DESK_SUFFIX}")
+    }
+}
+
 /// An institution that receives a referral.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Selection {
@@ -458,9 +511,10 @@ pub fn route(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) ->
             .then_with(|| a.profile_version.cmp(&b.profile_version))
     });
 
-    let desk_reason = selected
-        .is_empty()
-        .then(|| desk_reason(inquiry, institutions));
+    let desk_reason = selected.is_empty().then(|| {
+        desk_classify(&not_selected, &inquiry.preferred_institutions)
+            .explanation(inquiry.inquiry_type)
+    });
     RoutingOutcome {
         to_desk: selected.is_empty(),
         selected,
@@ -780,31 +834,34 @@ fn choose_contact(
     (Some(choice), explanation)
 }
 
-fn desk_reason(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) -> String {
-    let kind = type_phrase(inquiry.inquiry_type);
-    let institutions: Vec<&InstitutionCandidate> =
-        institutions.iter().filter(|i| i.active).collect();
-    let why = if institutions.is_empty() {
-        "No institution is available to receive inquiries yet.".to_owned()
-    } else if !inquiry.preferred_institutions.is_empty() {
-        let any_preferred_known = institutions
-            .iter()
-            .any(|i| inquiry.preferred_institutions.contains(&i.id));
-        if any_preferred_known {
-            format!("None of the institutions you asked for takes {kind}.")
-        } else {
-            "None of the institutions you asked for is available.".to_owned()
-        }
-    } else if institutions
+/// Why nothing was selected, read from the institutions that were not (when nothing is
+/// selected, every institution is among them): the same classification for a routing being
+/// made and for a decision stored long ago.
+fn desk_classify(not_selected: &[NotSelected], preferred: &[String]) -> DeskReasonCode {
+    // A deactivated institution is not available, whatever its profile says.
+    let not_selected: Vec<&NotSelected> = not_selected
         .iter()
-        .any(|i| i.profile.accepts(inquiry.inquiry_type))
+        .filter(|n| n.reason != NotSelectedReason::InstitutionInactive)
+        .collect();
+    if not_selected.is_empty() {
+        DeskReasonCode::NoInstitution
+    } else if !preferred.is_empty() {
+        if not_selected
+            .iter()
+            .any(|n| preferred.contains(&n.institution_id))
+        {
+            DeskReasonCode::PreferredTypeNotAccepted
+        } else {
+            DeskReasonCode::PreferredUnknown
+        }
+    } else if not_selected
+        .iter()
+        .any(|n| n.reason != NotSelectedReason::InquiryTypeNotAccepted)
     {
-        "No institution's profile matches this inquiry closely enough for an automatic referral."
-            .to_owned()
+        DeskReasonCode::BelowThreshold
     } else {
-        format!("No institution takes {kind} automatically.")
-    };
-    format!("{why} {DESK_SUFFIX}")
+        DeskReasonCode::InquiryTypeNotAccepted
+    }
 }
 
 /// "inquiries for clinical trial placement", from the taxonomy label.
@@ -1517,6 +1574,67 @@ mod tests {
     }
 
     #[test]
+    fn each_way_to_the_desk_has_its_code() {
+        use DeskReasonCode as D;
+        let table = [
+            (
+                inquiry(T::Licensing, &[A::Breast], &[], S::Phase1),
+                vec![],
+                Some(D::NoInstitution),
+            ),
+            (
+                preferring(
+                    inquiry(T::Licensing, &[A::Breast], &[], S::Phase1),
+                    &["elsewhere"],
+                ),
+                founders(),
+                Some(D::PreferredUnknown),
+            ),
+            (
+                preferring(
+                    inquiry(T::ClinicalTrial, &[A::Digestive], &[], S::Phase1),
+                    &["pasteur"],
+                ),
+                founders(),
+                Some(D::PreferredTypeNotAccepted),
+            ),
+            (
+                inquiry(
+                    T::Investment,
+                    &[A::ThyroidEndocrine],
+                    &[M::MedicalDevice],
+                    S::Discovery,
+                ),
+                founders(),
+                Some(D::BelowThreshold),
+            ),
+            (
+                inquiry(T::Other, &[A::Breast], &[], S::NotApplicable),
+                founders(),
+                Some(D::InquiryTypeNotAccepted),
+            ),
+            (
+                inquiry(T::ClinicalTrial, &[A::Prostate], &[], S::Phase1),
+                founders(),
+                None,
+            ),
+        ];
+        for (i, institutions, code) in table {
+            let outcome = route(&i, &institutions);
+            assert_eq!(
+                outcome.desk_reason_code(&i.preferred_institutions),
+                code,
+                "{i:?}"
+            );
+            assert_eq!(
+                code.map(|c| c.explanation(i.inquiry_type)),
+                outcome.desk_reason,
+                "{i:?}"
+            );
+        }
+    }
+
+    #[test]
     fn no_institution_at_all_goes_to_the_desk() {
         let outcome = route(&inquiry(T::Licensing, &[A::Breast], &[], S::Phase1), &[]);
         assert!(outcome.to_desk && outcome.selected.is_empty() && outcome.not_selected.is_empty());
@@ -1899,6 +2017,12 @@ mod tests {
             if let Some(reason) = &outcome.desk_reason {
                 prop_assert!(reason.ends_with(DESK));
             }
+            // The code read back from the stored facts explains the sentence stored with them.
+            let code = outcome.desk_reason_code(&inquiry.preferred_institutions);
+            prop_assert_eq!(
+                code.map(|c| c.explanation(inquiry.inquiry_type)),
+                outcome.desk_reason.clone()
+            );
         }
 
         #[test]

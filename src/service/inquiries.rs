@@ -16,7 +16,9 @@ use crate::domain::calendar;
 use crate::domain::event::{ReferralSource, RoutedBy};
 use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
 use crate::domain::institution::Institution;
-use crate::domain::routing::{ContactCandidate, InstitutionCandidate, RoutingOutcome, route};
+use crate::domain::routing::{
+    ContactCandidate, DeskReasonCode, InstitutionCandidate, RoutingOutcome, route,
+};
 use crate::domain::taxonomy::Locale;
 use crate::domain::taxonomy::ReferralStatus;
 use crate::error::Error;
@@ -668,17 +670,51 @@ pub async fn inquiry_withdraw(
     .await
 }
 
+pub use crate::db::inquiries::{DeskFilter, DeskSort};
+
+/// An inquiry on the desk, with why it is there.
+#[derive(Debug, Clone)]
+pub struct DeskItem {
+    pub inquiry: Inquiry,
+    pub desk_reason_code: DeskReasonCode,
+    /// The sentence the submitter was shown.
+    pub desk_reason: String,
+}
+
 /// `GET /v1/desk`: inquiries no rule could route, for operators.
 pub async fn desk_list(
     g: &Guichet,
     actor: &Staff,
-    after: Option<String>,
+    filter: DeskFilter,
     limit: i64,
-) -> Result<Page<Inquiry>, Error> {
+) -> Result<Page<DeskItem>, Error> {
     operator_only(actor)?;
     g.db.run(move |conn| {
-        let rows = store::desk_list(conn, after.as_deref(), limit + 1)?;
-        Ok(Page::from_rows(rows, limit, |i| i.id.clone()))
+        let rows = store::desk_list(conn, &filter, limit + 1)?;
+        let page = Page::from_rows(rows, limit, |(i, _)| i.id.clone());
+        let items = page
+            .items
+            .into_iter()
+            .map(|(inquiry, decision)| {
+                let decision: RoutingOutcome =
+                    serde_json::from_str(&decision).map_err(Error::internal)?;
+                // On the desk means routing selected nobody (hand routing takes it off).
+                let code = decision
+                    .desk_reason_code(&inquiry.draft.preferred_institutions)
+                    .ok_or_else(|| Error::internal("an inquiry on the desk had a selection"))?;
+                Ok(DeskItem {
+                    desk_reason: decision
+                        .desk_reason
+                        .unwrap_or_else(|| code.explanation(inquiry.draft.inquiry_type)),
+                    desk_reason_code: code,
+                    inquiry,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Page {
+            items,
+            next_after: page.next_after,
+        })
     })
     .await
 }

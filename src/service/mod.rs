@@ -37,6 +37,8 @@ pub struct Limits {
     pub tracking_failures_per_address: u32,
     /// Token refreshes per client address per minute.
     pub refreshes_per_minute: u32,
+    /// Rows a CSV export reads from the database at a time.
+    pub export_page_rows: i64,
 }
 
 impl Default for Limits {
@@ -49,6 +51,7 @@ impl Default for Limits {
             submissions_per_minute: 60,
             tracking_failures_per_address: 30,
             refreshes_per_minute: 60,
+            export_page_rows: 500,
         }
     }
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDateTime};
 
-pub use crate::db::triage::{EventRow, QueueCursor, QueueFilter, QueueItem, QueueSort};
+pub use crate::db::triage::{
+    EventRow, InquiryFilter, QueueCursor, QueueFilter, QueueItem, QueueSort,
+};
 use crate::db::{self, DbConn, inquiries as store, institutions, triage as queue};
 use crate::domain::account::{Actor, Staff};
 use crate::domain::calendar;
@@ -50,6 +52,31 @@ fn scope(actor: &Staff, requested: Option<String>) -> Result<Option<String>, Err
     }
 }
 
+/// Turns `assigned` into the contact id the filter wants.
+fn resolve_assigned(
+    conn: &mut DbConn,
+    actor: &Staff,
+    request: &mut QueueRequest,
+) -> Result<(), Error> {
+    match &request.assigned {
+        Some(Assigned::Contact(id)) => request.filter.contact_id = Some(id.clone()),
+        Some(Assigned::Me) => {
+            let me = queue::contact_of_user(conn, &actor.user_id)?;
+            // No linked contact: nothing is assigned to the caller.
+            request.filter.contact_id = Some(me.unwrap_or_else(|| "none".into()));
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+fn queue_cursor(i: &QueueItem) -> QueueCursor {
+    QueueCursor {
+        due: i.referral.first_response_due_at,
+        id: i.referral.id.clone(),
+    }
+}
+
 /// `GET /v1/referrals`.
 pub async fn referral_list(
     g: &Guichet,
@@ -61,22 +88,74 @@ pub async fn referral_list(
     let actor = actor.clone();
     g.db.run(move |conn| {
         let now = db::now();
-        match &request.assigned {
-            Some(Assigned::Contact(id)) => request.filter.contact_id = Some(id.clone()),
-            Some(Assigned::Me) => {
-                let me = queue::contact_of_user(conn, &actor.user_id)?;
-                // No linked contact: nothing is assigned to the caller.
-                request.filter.contact_id = Some(me.unwrap_or_else(|| "none".into()));
-            }
-            None => {}
-        }
+        resolve_assigned(conn, &actor, &mut request)?;
         let rows = queue::queue_page(conn, &request.filter, now, request.limit + 1)?;
-        Ok(Page::from_rows(rows, request.limit, |i| QueueCursor {
-            due: i.referral.first_response_due_at,
-            id: i.referral.id.clone(),
-        }))
+        Ok(Page::from_rows(rows, request.limit, queue_cursor))
     })
     .await
+}
+
+/// `GET /v1/referrals/export`: the whole filtered queue, read a keyset page at a time as the
+/// response is written, so that an export never holds its result in memory. Every page uses
+/// the clock read at the start (`overdue` means the same on the first line and the last).
+pub struct QueueExport {
+    g: Guichet,
+    filter: QueueFilter,
+    page_rows: i64,
+    now: NaiveDateTime,
+    finished: bool,
+}
+
+impl QueueExport {
+    /// The time every `overdue` of this export is judged at.
+    pub fn now(&self) -> NaiveDateTime {
+        self.now
+    }
+
+    /// The next page, or `None` once the last one was read (also after an error).
+    pub async fn next_page(&mut self) -> Result<Option<Vec<QueueItem>>, Error> {
+        if self.finished {
+            return Ok(None);
+        }
+        self.finished = true;
+        let (filter, limit, now) = (self.filter.clone(), self.page_rows, self.now);
+        let rows = self
+            .g
+            .db
+            .run(move |conn| queue::queue_page(conn, &filter, now, limit + 1))
+            .await?;
+        let page = Page::from_rows(rows, limit, queue_cursor);
+        if let Some(after) = page.next_after {
+            self.filter.after = Some(after);
+            self.finished = false;
+        }
+        Ok(Some(page.items))
+    }
+}
+
+/// Authorizes an export of the queue with the same scope and filters as [`referral_list`].
+pub async fn referral_export(
+    g: &Guichet,
+    actor: &Staff,
+    institution: Option<String>,
+    mut request: QueueRequest,
+) -> Result<QueueExport, Error> {
+    request.filter.institution_id = scope(actor, institution)?;
+    request.filter.after = None;
+    let actor = actor.clone();
+    let filter =
+        g.db.run(move |conn| {
+            resolve_assigned(conn, &actor, &mut request)?;
+            Ok(request.filter)
+        })
+        .await?;
+    Ok(QueueExport {
+        g: g.clone(),
+        filter,
+        page_rows: g.limits.export_page_rows.max(1),
+        now: db::now(),
+        finished: false,
+    })
 }
 
 /// `GET /v1/referrals/summary`: counts per status and overdue.
