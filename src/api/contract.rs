@@ -238,7 +238,9 @@ pub fn tighten(doc: &mut Value) {
                 );
             }
             let is_feed = op["operationId"] == "event_feed";
-            let is_queue = op["operationId"] == "referral_list";
+            // The queue and its export take the same filters.
+            let is_queue =
+                op["operationId"] == "referral_list" || op["operationId"] == "referral_export";
             let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
                 continue;
             };

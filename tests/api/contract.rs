@@ -609,3 +609,64 @@ fn every_problem_code_of_the_server_is_in_the_contract() {
         "problem codes missing from the contract: {missing:?}"
     );
 }
+
+/// The exports take exactly the filters of the list they export (no paging), state the
+/// reference pattern the server checks, and describe their CSV with an example.
+#[test]
+fn the_exports_take_the_filters_of_their_lists_and_describe_their_csv() {
+    let doc = served_document();
+    let names = |path: &str| -> Vec<(String, Value)> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap().to_owned(), p.clone()))
+            .collect()
+    };
+    let queue: Vec<(String, Value)> = names("/v1/referrals")
+        .into_iter()
+        .filter(|(n, _)| n != "limit" && n != "cursor")
+        .collect();
+    assert_eq!(
+        names("/v1/referrals/export"),
+        queue,
+        "same filters, same schemas"
+    );
+    let stats: Vec<(String, Value)> = names("/v1/institutions/{institution_id}/stats");
+    assert_eq!(
+        names("/v1/institutions/{institution_id}/stats/export"),
+        stats
+    );
+    for path in ["/v1/referrals", "/v1/desk"] {
+        let reference = names(path)
+            .into_iter()
+            .find(|(n, _)| n == "reference")
+            .unwrap()
+            .1;
+        assert_eq!(
+            reference["schema"]["pattern"],
+            guichet::api::extract::REFERENCE_PATTERN,
+            "{path}"
+        );
+    }
+    for (path, schema) in [
+        ("/v1/referrals/export", "ReferralCsv"),
+        ("/v1/institutions/{institution_id}/stats/export", "StatsCsv"),
+    ] {
+        let ok = &doc["paths"][path]["get"]["responses"]["200"];
+        let content = &ok["content"]["text/csv; charset=utf-8"];
+        assert_eq!(
+            content["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{path}"
+        );
+        let example = doc["components"]["schemas"][schema]["example"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            example.contains("\r\n") && example.ends_with("\r\n"),
+            "{schema}: {example:?}"
+        );
+        assert!(ok["headers"]["Content-Disposition"].is_object(), "{path}");
+    }
+}

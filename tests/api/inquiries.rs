@@ -424,6 +424,202 @@ async fn the_preview_matches_the_real_routing() {
 }
 
 #[actix_web::test]
+async fn the_desk_takes_the_queues_filters_and_says_why_each_inquiry_waits() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let desk_inquiry = |org: &str,
+                        kind: &str,
+                        title: &str,
+                        areas: Value,
+                        modalities: Value,
+                        stage: &str,
+                        preferred: Value| {
+        let mut body = radioligand_trial();
+        body["submitter"]["organization"] = json!(org);
+        body["inquiry_type"] = json!(kind);
+        body["title"] = json!(title);
+        body["therapeutic_areas"] = areas;
+        body["modalities"] = modalities;
+        body["stage"] = json!(stage);
+        body["preferred_institutions"] = preferred;
+        body
+    };
+    let bodies = [
+        // No institution takes `other`.
+        desk_inquiry(
+            "Nordlicht Capital",
+            "other",
+            "Seed fund for spin-offs",
+            json!(["pan_tumor"]),
+            json!([]),
+            "not_applicable",
+            json!([]),
+        ),
+        // The only institution asked for does not take clinical trials.
+        desk_inquiry(
+            "Helios Therapeutics",
+            "clinical_trial",
+            "Digestive trial sites",
+            json!(["digestive"]),
+            json!([]),
+            "phase_1",
+            json!(["pasteur"]),
+        ),
+        // Everyone takes investments, but no profile is close enough.
+        desk_inquiry(
+            "Helios Therapeutics",
+            "investment",
+            "Thyroid device at discovery",
+            json!(["thyroid_endocrine"]),
+            json!(["medical_device"]),
+            "discovery",
+            json!([]),
+        ),
+    ];
+    let mut made = Vec::new();
+    for body in bodies {
+        let res = app.post("/v1/inquiries").json(body).send().await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        assert_eq!(res.body["status"], "on_desk", "{}", res.body);
+        made.push(res.body);
+    }
+    // Routed by the rules: never on the desk.
+    let routed = app
+        .post("/v1/inquiries")
+        .json(radioligand_trial())
+        .send()
+        .await;
+    assert_eq!(routed.body["status"], "submitted");
+    let id = |i: usize| made[i]["id"].as_str().unwrap().to_owned();
+    let reference = |i: usize| made[i]["reference"].as_str().unwrap().to_owned();
+    let list = |query: String| {
+        let app = &app;
+        let op = op.clone();
+        async move {
+            let res = app
+                .get(&format!("/v1/desk?{query}"))
+                .token(&op)
+                .send()
+                .await;
+            assert_eq!(res.status, 200, "{query}: {}", res.body);
+            res
+        }
+    };
+    let ids_of = |res: &crate::support::Response| -> Vec<String> {
+        res.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let all = list(String::new()).await;
+    assert_eq!(ids_of(&all), vec![id(0), id(1), id(2)], "oldest first");
+    let codes: Vec<&str> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["desk_reason"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "inquiry_type_not_accepted",
+            "preferred_type_not_accepted",
+            "below_threshold"
+        ]
+    );
+    for (i, item) in all.body["items"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            item["desk_reason"]["explanation"], made[i]["desk_reason"],
+            "the sentence the submitter was shown"
+        );
+    }
+    assert_eq!(
+        all.body["items"][2]["modalities"],
+        json!(["medical_device"])
+    );
+
+    let cases: Vec<(String, Vec<String>)> = vec![
+        ("sort=newest".into(), vec![id(2), id(1), id(0)]),
+        ("sort=oldest".into(), vec![id(0), id(1), id(2)]),
+        ("inquiry_type=other".into(), vec![id(0)]),
+        ("therapeutic_area=digestive".into(), vec![id(1)]),
+        ("modality=medical_device".into(), vec![id(2)]),
+        ("q=NORDLICHT".into(), vec![id(0)]),
+        ("q=helios&sort=newest".into(), vec![id(2), id(1)]),
+        ("q=thyroid".into(), vec![id(2)]),
+        (format!("q={}", reference(2).to_lowercase()), vec![id(2)]),
+        (
+            format!("q={}", reference(1).rsplit('-').next().unwrap()),
+            vec![id(1)],
+        ),
+        (
+            format!("reference={}", reference(1).to_lowercase()),
+            vec![id(1)],
+        ),
+        (
+            format!("reference={}", routed.body["reference"].as_str().unwrap()),
+            vec![],
+        ),
+        ("created_after=2999-01-01T00:00:00Z".into(), vec![]),
+        (
+            "created_after=2020-01-01T00:00:00Z&created_before=2999-01-01T00:00:00Z".into(),
+            vec![id(0), id(1), id(2)],
+        ),
+        ("created_before=2020-01-01T00:00:00Z".into(), vec![]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(ids_of(&list(query.clone()).await), expected, "{query}");
+    }
+
+    // Pages, with the filters that made the cursor.
+    let mut seen = Vec::new();
+    let mut query = "limit=1&sort=newest".to_owned();
+    loop {
+        let page = list(query.clone()).await;
+        seen.extend(ids_of(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => query = format!("limit=1&sort=newest&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![id(2), id(1), id(0)]);
+    let first = list("limit=1".into()).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ids_of(&list(format!("limit=2&cursor={cursor}")).await),
+        vec![id(1), id(2)]
+    );
+    for other in ["sort=newest", "q=helios", "inquiry_type=other"] {
+        app.get(&format!("/v1/desk?limit=1&{other}&cursor={cursor}"))
+            .token(&op)
+            .send()
+            .await
+            .assert_problem(400, "cursor_filters_changed");
+    }
+
+    for (query, code) in [
+        ("cursor=xyz".to_owned(), "invalid_cursor"),
+        ("inquiry_type=loan".to_owned(), "invalid_query"),
+        ("therapeutic_area=lungs".to_owned(), "invalid_query"),
+        ("reference=GU-2026".to_owned(), "invalid_query"),
+        (format!("q={}", "x".repeat(201)), "invalid_query"),
+        ("sort=due".to_owned(), "invalid_query"),
+        ("created_after=yesterday".to_owned(), "invalid_query"),
+        ("status=new".to_owned(), "invalid_query"),
+        ("limit=0".to_owned(), "invalid_limit"),
+    ] {
+        app.get(&format!("/v1/desk?{query}"))
+            .token(&op)
+            .send()
+            .await
+            .assert_problem(400, code);
+    }
+}
+
+#[actix_web::test]
 async fn an_inquiry_nobody_takes_waits_on_the_desk_until_an_operator_routes_it() {
     let app = TestApp::new().await;
     let mut body = radioligand_trial();

@@ -822,6 +822,580 @@ async fn figures_count_responses_decisions_and_reasons() {
         .assert_problem(400, "invalid_query");
 }
 
+/// Submits an inquiry for Curie with this organization and title; returns (reference,
+/// referral id at Curie).
+async fn submit_from(app: &TestApp, organization: &str, title: &str) -> (String, String) {
+    let mut body = inquiry(&["curie"], title);
+    body["submitter"]["organization"] = json!(organization);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    (
+        res.body["reference"].as_str().unwrap().to_owned(),
+        res.body["referrals"][0]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn ids(r: &Response) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_queue_finds_a_referral_by_its_reference_or_its_submitters_organization() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let mut made = Vec::new();
+    for (i, org) in [
+        "Helios Therapeutics",
+        "Nordlicht Capital",
+        "Helios Therapeutics",
+    ]
+    .iter()
+    .enumerate()
+    {
+        made.push(submit_from(&app, org, &format!("Trial {i}")).await);
+    }
+    // Eleven in all: GU-…-000001 must not find GU-…-000010 or GU-…-000011.
+    for i in 0..8 {
+        submit_from(&app, "Helios Therapeutics", &format!("Filler {i}")).await;
+    }
+    let (reference, referral) = made[0].clone();
+    assert!(
+        reference.starts_with("GU-") && reference.ends_with("000001"),
+        "{reference}"
+    );
+    for q in [reference.clone(), reference.to_lowercase()] {
+        let found = app
+            .get(&format!("/v1/referrals?q={q}"))
+            .token(&curie)
+            .send()
+            .await;
+        assert_eq!(ids(&found), vec![referral.clone()], "q={q}");
+        assert_eq!(found.body["items"][0]["reference"], reference.as_str());
+    }
+    // A fragment of a reference: the number alone.
+    let (second_ref, second) = made[1].clone();
+    let number = second_ref.rsplit('-').next().unwrap();
+    let found = app
+        .get(&format!("/v1/referrals?q={number}"))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(ids(&found), vec![second.clone()], "q={number}");
+    // The submitter's organization, in any case.
+    let found = app
+        .get("/v1/referrals?q=NORDLICHT")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(ids(&found), vec![second.clone()]);
+    let found = app
+        .get("/v1/referrals?q=helios&limit=100")
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(ids(&found).len(), 10);
+    // The exact filter, in any case; another institution's triager finds nothing.
+    let found = app
+        .get(&format!(
+            "/v1/referrals?reference={}",
+            reference.to_lowercase()
+        ))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(ids(&found), vec![referral.clone()]);
+    let aphp = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    let found = app
+        .get(&format!("/v1/referrals?reference={reference}"))
+        .token(&aphp)
+        .send()
+        .await;
+    assert_eq!(ids(&found), Vec::<String>::new());
+    let found = app
+        .get(&format!("/v1/referrals?q={reference}"))
+        .token(&aphp)
+        .send()
+        .await;
+    assert_eq!(ids(&found), Vec::<String>::new());
+    for bad in ["GU-2026-1", "000001", "GU-2026-000001x", "%25"] {
+        app.get(&format!("/v1/referrals?reference={bad}"))
+            .token(&curie)
+            .send()
+            .await
+            .assert_problem(400, "invalid_query");
+    }
+    app.get(&format!("/v1/referrals?q={}", "x".repeat(201)))
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+}
+
+#[actix_web::test]
+async fn the_unassigned_filter_splits_the_queue_and_refuses_to_contradict_assigned() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let (_, nobody) = submit_from(&app, "Helios", "Before any contact").await;
+    let contact = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&op)
+        .json(json!({"name": "Claire", "email": "claire@curie.fr"}))
+        .send()
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let claire = app
+        .staff("claire@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let (_, hers) = submit_from(&app, "Helios", "After the contact").await;
+    let get = |path: String| {
+        let app = &app;
+        let claire = claire.clone();
+        async move { app.get(&path).token(&claire).send().await }
+    };
+    assert_eq!(
+        ids(&get("/v1/referrals?unassigned=true".into()).await),
+        vec![nobody.clone()]
+    );
+    assert_eq!(
+        ids(&get("/v1/referrals?unassigned=false".into()).await),
+        vec![hers.clone()]
+    );
+    assert_eq!(
+        ids(&get("/v1/referrals?unassigned=false&assigned=me".into()).await),
+        vec![hers.clone()]
+    );
+    let mut all = ids(&get("/v1/referrals".into()).await);
+    all.sort();
+    let mut both = vec![nobody.clone(), hers.clone()];
+    both.sort();
+    assert_eq!(all, both);
+    for path in [
+        "/v1/referrals?unassigned=true&assigned=me".to_owned(),
+        format!("/v1/referrals?unassigned=true&assigned={contact}"),
+        "/v1/referrals/export?unassigned=true&assigned=me".to_owned(),
+    ] {
+        let res = get(path.clone()).await;
+        res.assert_problem(400, "invalid_query");
+        let detail = res.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("unassigned") && detail.contains("assigned"),
+            "{path}: {detail}"
+        );
+    }
+    get("/v1/referrals?unassigned=maybe".into())
+        .await
+        .assert_problem(400, "invalid_query");
+    // The export takes the filter too.
+    let csv = get("/v1/referrals/export?unassigned=true".into()).await;
+    let rows = read_csv(&csv);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][column("referral_id")], nobody);
+}
+
+/// An RFC 4180 reader (quoted fields, doubled quotes, CRLF records), independent of the
+/// server's writer.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                assert!(
+                    field.is_empty(),
+                    "a quote inside an unquoted field: {text:?}"
+                );
+                quoted = true;
+            }
+            ',' => record.push(std::mem::take(&mut field)),
+            '\r' => {
+                assert_eq!(
+                    chars.next(),
+                    Some('\n'),
+                    "a bare CR ends no record: {text:?}"
+                );
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            '\n' => panic!("a bare LF outside quotes: {text:?}"),
+            c => field.push(c),
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && record.is_empty(),
+        "the last record has no CRLF"
+    );
+    records
+}
+
+/// A CSV answer: 200, the right type and file name, every record as wide as the header.
+#[track_caller]
+fn read_csv(res: &Response) -> Vec<Vec<String>> {
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.raw));
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = res.header("content-disposition").unwrap_or_default();
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
+    let rows = parse_csv(std::str::from_utf8(&res.raw).unwrap());
+    assert!(!rows.is_empty(), "no header row");
+    for row in &rows {
+        assert_eq!(row.len(), rows[0].len(), "{row:?}");
+    }
+    rows
+}
+
+const QUEUE_COLUMNS: &[&str] = &[
+    "reference",
+    "referral_id",
+    "inquiry_id",
+    "institution_id",
+    "institution_name",
+    "status",
+    "inquiry_type",
+    "title",
+    "organization",
+    "assigned_contact_id",
+    "assigned_contact_name",
+    "first_response_due_at",
+    "overdue",
+    "decision_due_at",
+    "decision_overdue",
+    "created_at",
+];
+
+fn column(name: &str) -> usize {
+    QUEUE_COLUMNS.iter().position(|c| *c == name).unwrap()
+}
+
+#[actix_web::test]
+async fn the_export_holds_exactly_the_filtered_queue_across_several_pages() {
+    // Two rows per database read: seven referrals take four reads.
+    let app = TestApp::with_limits(guichet::service::Limits {
+        export_page_rows: 2,
+        ..guichet::service::Limits::default()
+    })
+    .await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let op = app.operator().await;
+    let mut curie_ids = Vec::new();
+    for i in 0..7 {
+        curie_ids.push(submit_from(&app, "Helios", &format!("Export {i}")).await.1);
+    }
+    submit(&app, &["aphp"], "For AP-HP").await;
+    let tag = etag(&app, &curie, &curie_ids[2]).await;
+    transition(
+        &app,
+        &curie,
+        &curie_ids[2],
+        &tag,
+        json!({"to": "acknowledged"}),
+    )
+    .await;
+
+    for filters in [
+        "",
+        "status=new",
+        "status=new&sort=newest",
+        "q=export%203",
+        "status=declined",
+    ] {
+        let json = app
+            .get(&format!("/v1/referrals?limit=100&{filters}"))
+            .token(&curie)
+            .send()
+            .await;
+        let expected = ids(&json);
+        let rows = read_csv(
+            &app.get(&format!("/v1/referrals/export?{filters}"))
+                .token(&curie)
+                .send()
+                .await,
+        );
+        assert_eq!(rows[0], QUEUE_COLUMNS, "the header row");
+        let got: Vec<String> = rows[1..]
+            .iter()
+            .map(|r| r[column("referral_id")].clone())
+            .collect();
+        assert_eq!(got, expected, "{filters}: the same rows in the same order");
+        for (row, item) in rows[1..].iter().zip(json.body["items"].as_array().unwrap()) {
+            assert_eq!(
+                row[column("reference")],
+                item["reference"].as_str().unwrap()
+            );
+            assert_eq!(row[column("status")], item["status"].as_str().unwrap());
+            assert_eq!(row[column("title")], item["title"].as_str().unwrap());
+            assert_eq!(row[column("institution_id")], "curie");
+            assert_eq!(row[column("institution_name")], "Institut Curie");
+            assert_eq!(row[column("organization")], "Helios");
+            assert_eq!(row[column("inquiry_type")], "clinical_trial");
+            assert_eq!(row[column("overdue")], item["overdue"].to_string());
+            assert_eq!(
+                row[column("first_response_due_at")],
+                item["first_response_due_at"].as_str().unwrap()
+            );
+            assert_eq!(
+                row[column("created_at")],
+                item["created_at"].as_str().unwrap()
+            );
+            assert_eq!(
+                row[column("decision_due_at")],
+                item["decision_due_at"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let all = read_csv(
+        &app.get("/v1/referrals/export?status=new")
+            .token(&curie)
+            .send()
+            .await,
+    );
+    assert_eq!(all.len(), 1 + 6);
+
+    // Operators export everything, or one institution; a triager naming another one gets 404.
+    let everything = read_csv(&app.get("/v1/referrals/export").token(&op).send().await);
+    assert_eq!(everything.len(), 1 + 8);
+    let aphp = read_csv(
+        &app.get("/v1/referrals/export?institution=aphp")
+            .token(&op)
+            .send()
+            .await,
+    );
+    assert_eq!(aphp.len(), 2);
+    assert_eq!(aphp[1][column("title")], "For AP-HP");
+    app.get("/v1/referrals/export?institution=aphp")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let other = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    let theirs = read_csv(&app.get("/v1/referrals/export").token(&other).send().await);
+    assert_eq!(theirs.len(), 2, "only their own rows: {theirs:?}");
+    assert!(
+        !String::from_utf8_lossy(
+            &app.get("/v1/referrals/export")
+                .token(&other)
+                .send()
+                .await
+                .raw
+        )
+        .contains("Export 1")
+    );
+    let res = app.get("/v1/referrals/export").token(&curie).send().await;
+    assert!(
+        res.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment; filename=\"referrals-curie-"),
+        "{:?}",
+        res.header("content-disposition")
+    );
+
+    // Bad filters are the queue's 400s; paging parameters do not exist here.
+    for (query, code) in [
+        ("status=open", "invalid_status"),
+        ("sort=random", "invalid_query"),
+        ("assigned=bob", "invalid_assigned"),
+        ("created_after=yesterday", "invalid_query"),
+        ("inquiry_type=loan", "invalid_query"),
+        ("reference=GU-1", "invalid_query"),
+        ("limit=5", "invalid_query"),
+        ("cursor=abc", "invalid_query"),
+    ] {
+        app.get(&format!("/v1/referrals/export?{query}"))
+            .token(&curie)
+            .send()
+            .await
+            .assert_problem(400, code);
+    }
+    app.get("/v1/referrals/export")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn exported_cells_cannot_run_as_formulas_and_read_back_as_written() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let tricky = [
+        (
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "@Evil Corp",
+        ),
+        ("+33 trial, phase \"1\"", "-minus"),
+        ("Two lines:\r\nsecond, with \"quotes\"", "Plain Org"),
+        ("Line feed\nonly", "Comma, Inc."),
+    ];
+    for (title, org) in tricky {
+        submit_from(&app, org, title).await;
+    }
+    let rows = read_csv(
+        &app.get("/v1/referrals/export?sort=newest")
+            .token(&curie)
+            .send()
+            .await,
+    );
+    assert_eq!(rows.len(), 1 + tricky.len());
+    let cells: BTreeMap<String, String> = rows[1..]
+        .iter()
+        .map(|r| {
+            (
+                r[column("title")].clone(),
+                r[column("organization")].clone(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = BTreeMap::from([
+        (
+            "'=HYPERLINK(\"http://evil.example\",\"click\")".to_owned(),
+            "'@Evil Corp".to_owned(),
+        ),
+        ("'+33 trial, phase \"1\"".to_owned(), "'-minus".to_owned()),
+        (
+            "Two lines:\r\nsecond, with \"quotes\"".to_owned(),
+            "Plain Org".to_owned(),
+        ),
+        ("Line feed\nonly".to_owned(), "Comma, Inc.".to_owned()),
+    ]);
+    assert_eq!(cells, expected);
+    // No cell of the file starts with a formula character.
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_figures_export_holds_the_figures_of_the_json() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    for (i, last) in [
+        Some(json!({"to": "accepted", "message": "Welcome"})),
+        Some(json!({"to": "declined", "reason_code": "no_capacity"})),
+        None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = submit(&app, &["curie"], &format!("Figures {i}")).await;
+        if let Some(last) = last {
+            let id = &s.referrals["curie"];
+            let tag = start_review(&app, &curie, id).await;
+            assert_eq!(transition(&app, &curie, id, &tag, last).await.status, 200);
+        }
+    }
+    let period = "from=2020-01-01T00:00:00Z&to=2999-01-01T00:00:00Z";
+    let json = app
+        .get(&format!("/v1/institutions/curie/stats?{period}"))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    let res = app
+        .get(&format!("/v1/institutions/curie/stats/export?{period}"))
+        .token(&curie)
+        .send()
+        .await;
+    let rows = read_csv(&res);
+    assert_eq!(
+        res.header("content-disposition").as_deref(),
+        Some("attachment; filename=\"stats-curie-20200101T000000Z-29990101T000000Z.csv\"")
+    );
+    assert_eq!(
+        rows[0],
+        ["institution_id", "from", "to", "metric", "key", "value"]
+    );
+    let figures: BTreeMap<(String, String), String> = rows[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r[0], "curie");
+            assert_eq!(r[1], "2020-01-01T00:00:00Z");
+            assert_eq!(r[2], "2999-01-01T00:00:00Z");
+            ((r[3].clone(), r[4].clone()), r[5].clone())
+        })
+        .collect();
+    let get = |metric: &str, key: &str| figures.get(&(metric.to_owned(), key.to_owned())).cloned();
+    assert_eq!(get("referrals", ""), Some("3".into()));
+    for (status, n) in json.body["per_status"].as_object().unwrap() {
+        assert_eq!(get("per_status", status), Some(n.to_string()), "{status}");
+    }
+    assert_eq!(get("acceptance_rate", ""), Some("0.5".into()));
+    assert_eq!(json.body["acceptance_rate"], 0.5);
+    for metric in [
+        "median_hours_to_first_response",
+        "p90_hours_to_first_response",
+        "answered_within_sla",
+        "decided_within_target",
+    ] {
+        let value = match &json.body[metric] {
+            Value::Null => String::new(),
+            v => v.as_f64().unwrap().to_string(),
+        };
+        assert_eq!(get(metric, ""), Some(value), "{metric}");
+    }
+    assert_eq!(get("decline_reasons", "no_capacity"), Some("1".into()));
+    assert_eq!(
+        get("decline_reasons", "out_of_scope"),
+        Some("0".into()),
+        "every reason is listed"
+    );
+
+    let aphp = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    app.get("/v1/institutions/curie/stats/export")
+        .token(&aphp)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let op = app.operator().await;
+    app.get("/v1/institutions/mayo/stats/export")
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get(
+        "/v1/institutions/curie/stats/export?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+    )
+    .token(&curie)
+    .send()
+    .await
+    .assert_problem(422, "validation_failed");
+    app.get("/v1/institutions/curie/stats/export?from=yesterday")
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+}
+
 /// Who may call what. Each operation of the contract must have a row here; the test fails
 /// when one is added without its authorization case.
 /// Columns: anonymous, tracking token only, triager of another institution, triager of the
@@ -864,10 +1438,12 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("routing_profile_get", 401, 401, 404, 403),
     ("routing_profile_replace", 401, 401, 404, 403),
     ("institution_stats_get", 401, 401, 404, 200),
+    ("institution_stats_export", 401, 401, 404, 200),
     ("desk_list", 401, 401, 403, 403),
     ("inquiry_route", 401, 401, 403, 403),
     ("referral_list", 401, 401, 200, 200),
     ("referral_summary", 401, 401, 200, 200),
+    ("referral_export", 401, 401, 200, 200),
     ("referral_get", 401, 401, 404, 200),
     ("referral_transition", 401, 401, 404, 0),
     ("referral_assign", 401, 401, 404, 0),
