@@ -36,7 +36,8 @@
 # in the generated TOML, and the hooks of scripts/schemathesis_hooks.py, each commented there):
 #   - 412 for a generated If-Match, 428 for a missing one, 413 for an over-long body: the
 #     documented answers, which those checks do not expect by default;
-#   - opaque cursors (400 invalid_cursor), `from` after `to` (422 invalid_period), a reused
+#   - opaque cursors (400 invalid_cursor), `from` after `to` (422 invalid_period),
+#     `unassigned=true` with `assigned` on the queue or its export (400 invalid_query), a reused
 #     Idempotency-Key (422 idempotency_key_reused), ids in bodies naming nothing (422
 #     unknown_institution/unknown_contact at that field only), a webhook URL refused by the
 #     address policy (422 url_not_allowed at /url: https and public addresses after DNS), and
