@@ -952,9 +952,17 @@ async fn the_unassigned_filter_splits_the_queue_and_refuses_to_contradict_assign
         .as_str()
         .unwrap()
         .to_owned();
-    let claire = app
-        .staff("claire@curie.fr", Role::Triager, Some("curie"))
+    let claire_id = app
+        .user("claire@curie.fr", Role::Triager, Some("curie"))
         .await;
+    let linked = app
+        .patch(&format!("/v1/institutions/curie/users/{claire_id}"))
+        .token(&op)
+        .json(json!({"contact_id": contact}))
+        .send()
+        .await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    let (claire, _) = app.login("claire@curie.fr").await;
     let (_, hers) = submit_from(&app, "Helios", "After the contact").await;
     let get = |path: String| {
         let app = &app;
