@@ -307,7 +307,7 @@ pub struct InstitutionCreate {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// An absolute `http(s)` address, up to 300 characters.
-    #[schema(required = true, value_type = String, format = "uri", min_length = 1, max_length = 300)]
+    #[schema(required = true, value_type = String, format = "uri", min_length = 1, max_length = 300, pattern = "^https?://[^/?#\\s]+")]
     pub website: Option<String>,
     /// First-response target, 1 to 30 business days (default 5).
     #[serde(default)]
@@ -412,7 +412,13 @@ pub struct InstitutionUpdate {
     #[schema(nullable = false, max_length = 2000)]
     #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
-    #[schema(nullable = false, format = "uri", min_length = 1, max_length = 300)]
+    #[schema(
+        nullable = false,
+        format = "uri",
+        min_length = 1,
+        max_length = 300,
+        pattern = "^https?://[^/?#\\s]+"
+    )]
     #[serde(default, deserialize_with = "present")]
     pub website: Option<String>,
     #[schema(nullable = false, minimum = 1, maximum = 30)]
