@@ -224,6 +224,7 @@ impl From<User> for UserView {
     "institution_id": "curie",
     "disabled": false,
     "locale": "fr",
+    "contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0",
     "reminders": true,
     "created_at": "2026-11-28T09:30:00Z",
     "updated_at": "2026-11-28T09:30:00Z"
@@ -237,6 +238,8 @@ pub struct MeView {
     pub disabled: bool,
     /// The language of the account's e-mails.
     pub locale: crate::domain::taxonomy::Locale,
+    /// The contact this account works as (`assigned=me`), if linked.
+    pub contact_id: Option<String>,
     /// Whether SLA reminders and breach notices are e-mailed to this account's address.
     pub reminders: bool,
     pub created_at: DateTime<Utc>,
@@ -252,6 +255,7 @@ impl MeView {
             institution_id: u.institution_id,
             disabled: u.disabled,
             locale: u.locale,
+            contact_id: u.contact_id,
             reminders,
             created_at: utc(u.created_at),
             updated_at: utc(u.updated_at),
