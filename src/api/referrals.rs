@@ -47,7 +47,7 @@ pub struct QueueQuery {
     pub inquiry_type: Option<InquiryType>,
     pub therapeutic_area: Option<TherapeuticArea>,
     pub modality: Option<Modality>,
-    /// `me` (the caller's own contact record) or a contact id.
+    /// `me` (the contact linked to the caller's account) or a contact id.
     #[param(min_length = 1)]
     pub assigned: Option<String>,
     /// Only referrals assigned to nobody (`true`), or only assigned ones (`false`).
@@ -98,7 +98,7 @@ pub struct QueueExportQuery {
     pub inquiry_type: Option<InquiryType>,
     pub therapeutic_area: Option<TherapeuticArea>,
     pub modality: Option<Modality>,
-    /// `me` (the caller's own contact record) or a contact id.
+    /// `me` (the contact linked to the caller's account) or a contact id.
     #[param(min_length = 1)]
     pub assigned: Option<String>,
     /// Only referrals assigned to nobody (`true`), or only assigned ones (`false`).
