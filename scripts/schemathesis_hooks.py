@@ -16,6 +16,9 @@ REFERENCES = {
     "POST /v1/routing/preview": ("/preferred_institutions/",),
     "POST /v1/inquiries/{inquiry_id}/routing": ("/institutions/",),
     "POST /v1/referrals/{referral_id}/assignee": ("/contact_id",),
+    "POST /v1/institutions/{institution_id}/contacts/{contact_id}/reassign": ("/to_contact_id",),
+    "POST /v1/institutions/{institution_id}/users": ("/contact_id",),
+    "PATCH /v1/institutions/{institution_id}/users/{user_id}": ("/contact_id",),
     "POST /v1/webhook-endpoints": ("/institution_id",),
 }
 

@@ -246,7 +246,7 @@ pub const DESCRIPTION_MAX: usize = 2_000;
 pub const WEBSITE_MAX: usize = 300;
 /// Service targets, in business days.
 pub const FIRST_RESPONSE_DAYS: std::ops::RangeInclusive<i32> = 1..=30;
-pub const DECISION_DAYS: std::ops::RangeInclusive<i32> = 1..=120;
+pub const DECISION_DAYS: std::ops::RangeInclusive<i32> = 1..=60;
 
 /// An `http(s)` address with a host.
 fn check_website(c: &mut Checks, pointer: &str, value: Option<String>) -> Option<String> {
@@ -261,6 +261,41 @@ fn check_website(c: &mut Checks, pointer: &str, value: Option<String>) -> Option
             );
             None
         }
+    }
+}
+
+/// A whole number of days as JSON Schema's `integer` means it: `5` and `5.0` alike; `null`, a
+/// fraction or a string is a type error.
+fn whole_days<'de, D>(d: D) -> Result<Option<i32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    let n = serde_json::Number::deserialize(d)?;
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() <= 1e15 => Some(f as i64),
+        _ => None,
+    };
+    whole
+        .map(|i| i32::try_from(i).unwrap_or(if i < 0 { i32::MIN } else { i32::MAX }))
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("invalid type: `{n}`, expected a whole number")))
+}
+
+/// An id in a body: only its length is checked here (1 to 64 characters, as the contract
+/// says); whether it names anything is the service's question.
+fn id_field(c: &mut Checks, pointer: &str, value: String) -> Option<String> {
+    let n = value.chars().count();
+    if (1..=64).contains(&n) {
+        Some(value)
+    } else {
+        c.push(
+            pointer,
+            if n == 0 { "too_short" } else { "too_long" },
+            "must be 1 to 64 characters",
+        );
+        None
     }
 }
 
@@ -310,12 +345,12 @@ pub struct InstitutionCreate {
     #[schema(required = true, value_type = String, format = "uri", min_length = 1, max_length = 300, pattern = "^https?://[^/?#\\s]+")]
     pub website: Option<String>,
     /// First-response target, 1 to 30 business days (default 5).
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 30)]
+    #[serde(default, deserialize_with = "whole_days")]
+    #[schema(value_type = i32, minimum = 1, maximum = 30)]
     pub first_response_business_days: Option<i32>,
-    /// Decision target, 1 to 120 business days (default 20).
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 120)]
+    /// Decision target, 1 to 60 business days (default 20).
+    #[serde(default, deserialize_with = "whole_days")]
+    #[schema(value_type = i32, minimum = 1, maximum = 60)]
     pub decision_business_days: Option<i32>,
     /// Where inquiries should reach it (the same document as `PUT .../routing-profile`).
     #[schema(required = true, value_type = crate::domain::routing::RoutingProfile)]
@@ -421,11 +456,11 @@ pub struct InstitutionUpdate {
     )]
     #[serde(default, deserialize_with = "present")]
     pub website: Option<String>,
-    #[schema(nullable = false, minimum = 1, maximum = 30)]
-    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = i32, nullable = false, minimum = 1, maximum = 30)]
+    #[serde(default, deserialize_with = "whole_days")]
     pub first_response_business_days: Option<i32>,
-    #[schema(nullable = false, minimum = 1, maximum = 120)]
-    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = i32, nullable = false, minimum = 1, maximum = 60)]
+    #[serde(default, deserialize_with = "whole_days")]
     pub decision_business_days: Option<i32>,
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "present")]
@@ -491,7 +526,9 @@ impl Input for UserCreate {
         if role.is_none() {
             c.push("/role", "required", "is required");
         }
-        let contact_id = c.optional_text("/contact_id", self.contact_id, 1, 64);
+        let contact_id = self
+            .contact_id
+            .and_then(|v| id_field(&mut c, "/contact_id", v));
         c.finish()?;
         Ok(UserNew {
             email,
@@ -533,7 +570,7 @@ impl Input for UserUpdate {
         let mut c = Checks::new();
         let contact_id = self
             .contact_id
-            .map(|v| c.optional_text("/contact_id", v, 1, 64));
+            .map(|v| v.and_then(|v| id_field(&mut c, "/contact_id", v)));
         c.finish()?;
         Ok(UserChange {
             role: self.role,
@@ -1225,7 +1262,7 @@ impl Input for ReassignRequest {
                 );
                 None
             }
-            Some(v) => c.optional_text("/to_contact_id", v, 1, 64),
+            Some(v) => v.and_then(|v| id_field(&mut c, "/to_contact_id", v)),
         };
         c.finish()?;
         Ok(to)

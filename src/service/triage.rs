@@ -701,9 +701,11 @@ pub async fn contact_reassign(
                     ));
                 }
                 None => {
-                    return Err(Error::NotFound {
-                        resource: "contact",
-                    });
+                    return Err(Error::validation_one(
+                        "/to_contact_id",
+                        "unknown_contact",
+                        "no contact of this institution has this id",
+                    ));
                 }
             }
         }

@@ -327,7 +327,7 @@ async fn an_institution_edit_is_checked_and_the_slug_never_changes() {
     let res = app
         .patch("/v1/institutions/curie")
         .token(&op)
-        .json(json!({"name": "Institut Curie (Paris)", "first_response_business_days": 4, "website": "https://curie.fr/en"}))
+        .json(json!({"name": "Institut Curie (Paris)", "first_response_business_days": 4.0, "website": "https://curie.fr/en"}))
         .send()
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
@@ -357,6 +357,21 @@ async fn an_institution_edit_is_checked_and_the_slug_never_changes() {
             "out_of_range",
         ),
         (json!({"active": "no"}), "/active", "invalid_type"),
+        (
+            json!({"first_response_business_days": 3.5}),
+            "/first_response_business_days",
+            "invalid_type",
+        ),
+        (
+            json!({"first_response_business_days": null}),
+            "/first_response_business_days",
+            "invalid_type",
+        ),
+        (
+            json!({"decision_business_days": "5"}),
+            "/decision_business_days",
+            "invalid_type",
+        ),
     ] {
         let res = app
             .patch("/v1/institutions/curie")
@@ -466,13 +481,17 @@ async fn assigned_to_me_follows_the_explicit_link_not_a_matching_e_mail() {
         .json(json!({"contact_id": aphp_contact}))
         .send()
         .await
-        .assert_problem(404, "not_found");
-    app.patch(&user(&other_id))
+        .assert_problem(422, "validation_failed");
+    let res = app
+        .patch(&user(&other_id))
         .token(&op)
-        .json(json!({"contact_id": "not-a-uuid"}))
+        .json(json!({"contact_id": "not-a-uuid\u{1}"}))
         .send()
-        .await
-        .assert_problem(404, "not_found");
+        .await;
+    assert_eq!(
+        res.field_errors(),
+        vec![("/contact_id".into(), "unknown_contact".into())]
+    );
     app.patch(&user(&other_id))
         .token(&op)
         .json(json!({"contact_id": ""}))
@@ -658,11 +677,15 @@ async fn a_deactivated_contacts_open_referrals_are_listed_and_moved_in_one_call(
     let reassign = format!("{contact_path}/reassign");
     for (body, status, code) in [
         (json!({"to_contact_id": leaving}), 409, "same_contact"),
-        (json!({"to_contact_id": elsewhere}), 404, "not_found"),
+        (
+            json!({"to_contact_id": elsewhere}),
+            422,
+            "validation_failed",
+        ),
         (
             json!({"to_contact_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"}),
-            404,
-            "not_found",
+            422,
+            "validation_failed",
         ),
         (json!({}), 422, "validation_failed"),
         (json!({"to_contact_id": 7}), 422, "validation_failed"),
