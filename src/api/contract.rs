@@ -305,6 +305,7 @@ fn text_patterns(doc: &mut Value) {
         "MessageCreate",
         "StaffMessageCreate",
         "TransitionRequest",
+        "WithdrawalRequest",
         "ManualRouting",
         "AssigneeRequest",
         "LoginRequest",
@@ -555,7 +556,7 @@ fn webhooks(doc: &mut Value) {
         ),
         EventType::InquiryWithdrawn => (
             "InquiryWithdrawnData",
-            json!({"inquiry_id": ids.0, "referral_ids": [ids.1], "was_on_desk": false}),
+            json!({"inquiry_id": ids.0, "referral_ids": [ids.1], "was_on_desk": false, "reason_code": "found_partner"}),
         ),
         EventType::InquiryRouted => (
             "InquiryRoutedData",
@@ -575,7 +576,7 @@ fn webhooks(doc: &mut Value) {
         ),
         EventType::ReferralStatusChanged => (
             "ReferralStatusChangedData",
-            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "from": "in_review", "to": "declined", "reason_code": "out_of_scope"}),
+            json!({"referral_id": ids.1, "inquiry_id": ids.0, "institution_id": "curie", "from": "in_review", "to": "declined", "reason_code": "out_of_scope", "withdrawal_reason": null}),
         ),
         EventType::ReferralMessagePosted | EventType::ReferralNotePosted => (
             "ReferralMessageData",

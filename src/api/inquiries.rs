@@ -6,10 +6,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{
-    ClientAddr, Valid, bad_request, decode_cursor, encode_cursor, invalid_cursor, page_limit,
-    reference_filter, search_text,
+    ClientAddr, MaybeValid, Valid, bad_request, decode_cursor, encode_cursor, invalid_cursor,
+    page_limit, reference_filter, search_text,
 };
-use crate::api::params::{InquiryCreate, ManualRouting, MessageCreate, RoutingPreviewRequest};
+use crate::api::params::{
+    InquiryCreate, ManualRouting, MessageCreate, RoutingPreviewRequest, WithdrawalRequest,
+};
 use crate::api::views::{
     DeskItemView, DeskPage, InquiryView, InstitutionRef, MessageView, RoutingPreviewView,
     RoutingProfileView, SubmissionView, SubmittedReferralView, utc,
@@ -242,15 +244,26 @@ pub async fn inquiry_message_create(
 
 /// Withdraw an inquiry
 ///
-/// Every open referral becomes `withdrawn` (and the inquiry leaves the desk).
+/// Without a body (or without `institution_id`), every open referral becomes `withdrawn` and
+/// the inquiry leaves the desk (409 `nothing_to_withdraw` when nothing is open). With
+/// `institution_id`, only that institution's referral is withdrawn: the inquiry stays open
+/// elsewhere and its status follows the remaining referrals; an institution that has no
+/// referral of this inquiry is a 404, one whose referral is already final a 409
+/// `referral_closed` naming its status. The `reason_code` (default `not_given`) is recorded in
+/// the audit and sent to subscribers; the `reason` reaches the institutions concerned.
 #[utoipa::path(
     operation_id = "inquiry_withdraw",
     tag = "inquiries",
     params(("inquiry_id" = String, Path, description = "Inquiry id.")),
+    request_body(content = WithdrawalRequest, content_type = "application/json", description = "Optional: one institution only, and why."),
     responses(
         (status = 200, description = "Withdrawn.", body = InquiryView),
+        (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
         (status = 409, response = inline(crate::api::problem::ConflictProblem)),
+        (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
+        (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
+        (status = 422, response = inline(crate::api::problem::ValidationProblem)),
         (status = 429, response = inline(crate::api::problem::TooManyRequestsProblem)),
         (status = 500, response = inline(crate::api::problem::InternalProblem)),
         (status = 503, response = inline(crate::api::problem::UnavailableProblem)),
@@ -263,9 +276,16 @@ pub async fn inquiry_withdraw(
     req: HttpRequest,
     client: ClientAddr,
     path: web::Path<String>,
+    body: MaybeValid<WithdrawalRequest>,
 ) -> Result<web::Json<InquiryView>, Error> {
-    let detail =
-        service::inquiries::inquiry_withdraw(&g, &path, tracking_token(&req), &client.0).await?;
+    let detail = service::inquiries::inquiry_withdraw(
+        &g,
+        &path,
+        tracking_token(&req),
+        &client.0,
+        body.0.unwrap_or_default(),
+    )
+    .await?;
     Ok(web::Json(detail.into()))
 }
 

@@ -1,6 +1,7 @@
 //! HTTP entry points: thin handlers, request params, response views, and the OpenAPI contract.
 //! Handlers parse, call one service function, and shape the view; nothing else.
 
+pub mod audit;
 pub mod auth;
 pub mod contract;
 pub mod csv;
@@ -45,6 +46,9 @@ use crate::service::Guichet;
         crate::error::FieldError,
         referrals::QueueSortParam,
         inquiries::DeskSortParam,
+        crate::domain::taxonomy::ActorKind,
+        crate::domain::taxonomy::AuditAction,
+        crate::domain::taxonomy::AuditObjectType,
         crate::domain::event::Envelope,
         crate::domain::event::InquirySubmittedData,
         crate::domain::event::InquiryWithdrawnData,
@@ -67,6 +71,7 @@ use crate::service::Guichet;
         (name = "inquiries", description = "Submitting an inquiry, previewing its routing, and following it with the tracking token."),
         (name = "referrals", description = "An institution's queue: triage, lifecycle, threads, SLA and audit (staff only)."),
         (name = "desk", description = "Inquiries no rule could route, for operators."),
+        (name = "audit", description = "The audit trail: who changed what, when (an inquiry's for operators and the institutions holding it; the platform's for operators)."),
         (name = "events", description = "The event feed: every change Guichet publishes, in commit order."),
         (name = "webhooks", description = "Endpoints that Guichet tells of events (Standard Webhooks), their deliveries and attempts."),
         (name = "users", description = "The accounts of an institution (institution admins and operators)."),
@@ -170,6 +175,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(referrals::referral_message_create)
                 .service(referrals::referral_message_get)
                 .service(referrals::referral_event_list)
+                .service(audit::inquiry_event_list)
+                .service(audit::audit_list)
                 .service(referrals::institution_stats_get)
                 .service(referrals::institution_stats_export)
                 .service(referrals::transparency_get)
@@ -195,10 +202,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
-    // The logout body is optional: say so without an anonymous `oneOf` of null.
+    // The logout and withdrawal bodies are optional: say so without an anonymous `oneOf` of
+    // null.
     for item in doc.paths.paths.values_mut() {
         if let Some(op) = item.post.as_mut()
-            && op.operation_id.as_deref() == Some("auth_logout")
+            && matches!(
+                op.operation_id.as_deref(),
+                Some("auth_logout" | "inquiry_withdraw")
+            )
             && let Some(body) = op.request_body.as_mut()
         {
             body.required = Some(utoipa::openapi::Required::False);

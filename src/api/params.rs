@@ -835,6 +835,47 @@ impl Input for MessageCreate {
     }
 }
 
+/// What the submitter withdraws and why. Every field is optional, and so is the body: without
+/// one, the whole inquiry is withdrawn with the reason `not_given`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"institution_id": "gustave-roussy", "reason_code": "found_partner", "reason": "Institut Curie will host the trial; thank you for your time."}))]
+pub struct WithdrawalRequest {
+    /// Withdraw from this institution only (its referral must be open); leave it out to
+    /// withdraw the whole inquiry.
+    #[schema(nullable = false, min_length = 1, max_length = 40)]
+    #[serde(default, deserialize_with = "present")]
+    pub institution_id: Option<String>,
+    /// Why (default `not_given`); see `withdrawal_reasons` in `GET /v1/taxonomy`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub reason_code: Option<crate::domain::taxonomy::WithdrawalReason>,
+    /// A word for the institutions whose referrals this closes, up to 2,000 characters.
+    #[schema(nullable = false, min_length = 1, max_length = 2000)]
+    #[serde(default, deserialize_with = "present")]
+    pub reason: Option<String>,
+}
+
+/// The longest withdrawal reason.
+pub const WITHDRAWAL_REASON_MAX: usize = 2_000;
+
+impl Input for WithdrawalRequest {
+    type Output = crate::service::inquiries::Withdrawal;
+    fn validate(self) -> Result<Self::Output, Vec<FieldError>> {
+        let mut c = Checks::new();
+        let institution_id = c.optional_text("/institution_id", self.institution_id, 1, 40);
+        let reason = c.optional_text("/reason", self.reason, 1, WITHDRAWAL_REASON_MAX);
+        c.finish()?;
+        Ok(crate::service::inquiries::Withdrawal {
+            institution_id,
+            reason_code: self
+                .reason_code
+                .unwrap_or(crate::domain::taxonomy::WithdrawalReason::NotGiven),
+            reason,
+        })
+    }
+}
+
 /// Institutions an operator routes an inquiry to.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ use crate::domain::institution::{Contact, Institution};
 use crate::domain::routing::Expertise;
 use crate::domain::taxonomy::{
     DeclineReason, InquiryType, Modality, OrganizationType, ReferralStatus, Role, Stage,
-    TherapeuticArea,
+    TherapeuticArea, WithdrawalReason,
 };
 
 /// Naive UTC (as stored) to RFC 3339 UTC (as served).
@@ -106,13 +106,15 @@ pub struct TaxonomyEntry {
 
 /// Every closed vocabulary of the API, with human labels, to build forms from.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"inquiry_types": [{"value": "licensing", "label": "Licensing of an asset or technology"}], "therapeutic_areas": [{"value": "breast", "label": "Breast"}], "modalities": [{"value": "adc", "label": "Antibody-drug conjugate"}], "stages": [{"value": "phase_1", "label": "Phase 1"}], "decline_reasons": [{"value": "out_of_scope", "label": "Out of scope"}], "organization_types": [{"value": "pharma", "label": "Pharmaceutical company"}], "referral_statuses": [{"value": "new", "label": "New"}], "roles": [{"value": "triager", "label": "Triager"}]}))]
+#[schema(example = json!({"inquiry_types": [{"value": "licensing", "label": "Licensing of an asset or technology"}], "therapeutic_areas": [{"value": "breast", "label": "Breast"}], "modalities": [{"value": "adc", "label": "Antibody-drug conjugate"}], "stages": [{"value": "phase_1", "label": "Phase 1"}], "decline_reasons": [{"value": "out_of_scope", "label": "Out of scope"}], "withdrawal_reasons": [{"value": "found_partner", "label": "Found a partner elsewhere"}], "organization_types": [{"value": "pharma", "label": "Pharmaceutical company"}], "referral_statuses": [{"value": "new", "label": "New"}], "roles": [{"value": "triager", "label": "Triager"}]}))]
 pub struct TaxonomyView {
     pub inquiry_types: Vec<TaxonomyEntry>,
     pub therapeutic_areas: Vec<TaxonomyEntry>,
     pub modalities: Vec<TaxonomyEntry>,
     pub stages: Vec<TaxonomyEntry>,
     pub decline_reasons: Vec<TaxonomyEntry>,
+    /// Why a submitter withdraws (`reason_code` of `POST /v1/inquiries/{inquiry_id}/withdraw`).
+    pub withdrawal_reasons: Vec<TaxonomyEntry>,
     pub organization_types: Vec<TaxonomyEntry>,
     pub referral_statuses: Vec<TaxonomyEntry>,
     pub roles: Vec<TaxonomyEntry>,
@@ -138,6 +140,7 @@ impl TaxonomyView {
             modalities: entries!(Modality),
             stages: entries!(Stage),
             decline_reasons: entries!(DeclineReason),
+            withdrawal_reasons: entries!(WithdrawalReason),
             organization_types: entries!(OrganizationType),
             referral_statuses: entries!(ReferralStatus),
             roles: entries!(Role),
@@ -873,6 +876,15 @@ pub struct ReferralSummaryView {
     pub decision_overdue: i64,
 }
 
+/// Another institution's referral of the same inquiry: who has it and where it stands, nothing
+/// more (never its thread, contact, score or notes), so institutions can coordinate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtherReferralView {
+    pub institution_id: String,
+    pub institution_name: String,
+    pub status: ReferralStatus,
+}
+
 /// The inquiry behind a referral, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffInquiryView {
@@ -887,6 +899,8 @@ pub struct StaffInquiryView {
     pub stage: Stage,
     pub keywords: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The other institutions' referrals of this inquiry, in the order they were created.
+    pub other_referrals: Vec<OtherReferralView>,
 }
 
 /// Why routing chose this institution.
@@ -965,14 +979,15 @@ pub struct SlaView {
 /// The decision recorded on a closed referral.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionView {
-    /// A decline reason code, or the institution a referral was forwarded to.
+    /// A decline reason code, the institution a referral was forwarded to, or the
+    /// submitter's withdrawal reason code (`withdrawn`).
     pub reason: Option<String>,
     pub note: Option<String>,
 }
 
 /// One referral, as its institution works it. Its version is also the `ETag`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "version": 3, "status": "in_review", "allowed_transitions": ["info_requested", "accepted", "declined", "forwarded"], "institution": {"id": "curie", "name": "Institut Curie"}, "inquiry": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "keywords": ["PSMA"], "created_at": "2026-11-28T09:30:00Z"}, "reasons": ["Institut Curie accepts clinical trial placement inquiries."], "routing": {"score": 61, "threshold": 45, "preferred": false, "matched": [{"criterion": "therapeutic_area", "value": "prostate", "weight": 60}], "contact_explanation": "Dr Claire Martin handles prostate cancer.", "profile_version": 1}, "other_institutions": ["Gustave Roussy"], "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "active": true}, "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "sla": {"first_response_due_at": "2026-12-05T17:00:00Z", "first_responded_at": "2026-11-28T09:30:00Z", "overdue": false, "paused": false, "decision_due_at": "2026-12-12T17:00:00Z", "decision_overdue": false, "decided_at": null}, "decision": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
+#[schema(example = json!({"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "version": 3, "status": "in_review", "allowed_transitions": ["info_requested", "accepted", "declined", "forwarded"], "institution": {"id": "curie", "name": "Institut Curie"}, "inquiry": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "reference": "GU-2026-000042", "submitter": {"organization": "Helios Therapeutics", "organization_type": "biotech", "name": "Dr Anna Keller", "email": "anna.keller@helios-tx.example", "country": "DE"}, "inquiry_type": "clinical_trial", "title": "Phase 1 trial site for a PSMA-targeted radioligand", "summary": "First-in-human trial.", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1", "keywords": ["PSMA"], "created_at": "2026-11-28T09:30:00Z", "other_referrals": [{"institution_id": "gustave-roussy", "institution_name": "Gustave Roussy", "status": "acknowledged"}]}, "reasons": ["Institut Curie accepts clinical trial placement inquiries."], "routing": {"score": 61, "threshold": 45, "preferred": false, "matched": [{"criterion": "therapeutic_area", "value": "prostate", "weight": 60}], "contact_explanation": "Dr Claire Martin handles prostate cancer.", "profile_version": 1}, "other_institutions": ["Gustave Roussy"], "assigned_contact": {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "name": "Dr Claire Martin", "title": "Head of industrial partnerships", "email": "claire.martin@curie.fr", "active": true}, "messages": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "author": "staff", "author_user_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "visibility": "internal", "body": "Checked with the radiopharmacy: capacity from March.", "created_at": "2026-11-28T09:30:00Z"}], "sla": {"first_response_due_at": "2026-12-05T17:00:00Z", "first_responded_at": "2026-11-28T09:30:00Z", "overdue": false, "paused": false, "decision_due_at": "2026-12-12T17:00:00Z", "decision_overdue": false, "decided_at": null}, "decision": null, "created_at": "2026-11-28T09:30:00Z", "updated_at": "2026-11-28T09:30:00Z"}))]
 pub struct ReferralDetailView {
     pub id: String,
     /// Send as `If-Match` (quoted, as in the ETag header) to change the referral.
@@ -1034,6 +1049,15 @@ impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
                 stage: i.draft.stage,
                 keywords: i.draft.keywords,
                 created_at: utc(i.created_at),
+                other_referrals: d
+                    .other_referrals
+                    .into_iter()
+                    .map(|o| OtherReferralView {
+                        institution_id: o.institution_id,
+                        institution_name: o.institution_name,
+                        status: o.status,
+                    })
+                    .collect(),
             },
             reasons: r.reasons,
             routing: d.routing.map(|s| RoutingExplanationView {
@@ -1063,30 +1087,42 @@ impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub id: String,
+    /// The inquiry it concerns (its own records and its referrals').
+    pub inquiry_id: Option<String>,
+    /// The referral it concerns.
+    pub referral_id: Option<String>,
+    /// The institution it concerns (a referral's, or an institution's contacts, accounts,
+    /// profile and endpoints).
+    pub institution_id: Option<String>,
     /// `submitter`, `user` or `system`.
     pub actor_kind: String,
     /// The staff account, for `user` events.
     pub actor_id: Option<String>,
-    /// e.g. `referral_routed`, `status_changed`, `assigned`, `message_posted`, `referral_forwarded`.
+    /// What happened: one of the `action` values of `GET /v1/audit`, e.g. `referral_routed`,
+    /// `status_changed`, `assigned`, `message_posted`, `referral_forwarded`, `referral_withdrawn`.
     pub action: String,
     pub from: Option<String>,
     pub to: Option<String>,
     pub at: DateTime<Utc>,
 }
 
-/// A referral's audit trail, oldest first.
+/// A page of audit records: a referral's and an inquiry's oldest first, the platform's newest
+/// first.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "actor_kind": "system", "actor_id": null, "action": "referral_routed", "from": null, "to": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "at": "2026-11-28T09:30:00Z"}, {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "actor_kind": "user", "actor_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "action": "status_changed", "from": "new", "to": "acknowledged", "at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
+#[schema(example = json!({"items": [{"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8eb0", "referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8eb1", "institution_id": "curie", "actor_kind": "system", "actor_id": null, "action": "referral_routed", "from": null, "to": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "at": "2026-11-28T09:30:00Z"}, {"id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8eb0", "referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8eb1", "institution_id": "curie", "actor_kind": "user", "actor_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f", "action": "status_changed", "from": "new", "to": "acknowledged", "at": "2026-11-28T09:30:00Z"}], "next_cursor": null}))]
 pub struct EventList {
     pub items: Vec<EventView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
-impl From<crate::db::triage::EventRow> for EventView {
-    fn from(e: crate::db::triage::EventRow) -> Self {
+impl From<crate::db::audit::EventRow> for EventView {
+    fn from(e: crate::db::audit::EventRow) -> Self {
         EventView {
             id: e.id,
+            inquiry_id: e.inquiry_id,
+            referral_id: e.referral_id,
+            institution_id: e.institution_id,
             actor_kind: e.actor_kind,
             actor_id: e.actor_id,
             action: e.action,

@@ -1,11 +1,13 @@
 //! The audit trail (`events`): append-only, enforced by triggers. Written only by the change
-//! recorder (`service::record`).
+//! recorder (`service::record`); read a page at a time by a referral's, an inquiry's and the
+//! platform's audit lists.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::events;
+use crate::domain::taxonomy::{ActorKind, AuditAction, AuditObjectType};
 use crate::error::Error;
 
 /// One audit row.
@@ -43,4 +45,173 @@ pub fn insert(conn: &mut DbConn, e: &AuditRow<'_>) -> Result<(), Error> {
 /// How many audit rows there are (tests: did an operation write one).
 pub fn count(conn: &mut DbConn) -> Result<i64, Error> {
     Ok(events::table.count().get_result(conn)?)
+}
+
+/// One audit row as read back.
+#[derive(Debug, Clone, Queryable)]
+pub struct EventRow {
+    pub id: String,
+    pub inquiry_id: Option<String>,
+    pub referral_id: Option<String>,
+    pub institution_id: Option<String>,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub from_value: Option<String>,
+    pub to_value: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+type EventColumns = (
+    events::id,
+    events::inquiry_id,
+    events::referral_id,
+    events::institution_id,
+    events::actor_kind,
+    events::actor_id,
+    events::action,
+    events::from_value,
+    events::to_value,
+    events::created_at,
+);
+
+const EVENT_COLUMNS: EventColumns = (
+    events::id,
+    events::inquiry_id,
+    events::referral_id,
+    events::institution_id,
+    events::actor_kind,
+    events::actor_id,
+    events::action,
+    events::from_value,
+    events::to_value,
+    events::created_at,
+);
+
+/// One page of a referral's audit trail, oldest first (ids are UUIDv7: creation order),
+/// through the `(referral_id, id)` index.
+pub fn referral_page(
+    conn: &mut DbConn,
+    referral_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRow>, Error> {
+    let mut query = events::table
+        .filter(events::referral_id.eq(referral_id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(events::id.gt(after.to_owned()));
+    }
+    Ok(query
+        .order(events::id)
+        .limit(limit)
+        .select(EVENT_COLUMNS)
+        .load(conn)?)
+}
+
+/// One page of an inquiry's audit trail, oldest first, through the `(inquiry_id, id)` index:
+/// its own events and its referrals' events; with `institution`, its own and that
+/// institution's referrals' events only.
+pub fn inquiry_page(
+    conn: &mut DbConn,
+    inquiry_id: &str,
+    institution: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRow>, Error> {
+    let mut query = events::table
+        .filter(events::inquiry_id.eq(inquiry_id))
+        .into_boxed();
+    if let Some(inst) = institution {
+        query = query.filter(
+            events::referral_id
+                .is_null()
+                .or(events::institution_id.eq(inst.to_owned())),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(events::id.gt(after.to_owned()));
+    }
+    Ok(query
+        .order(events::id)
+        .limit(limit)
+        .select(EVENT_COLUMNS)
+        .load(conn)?)
+}
+
+/// The platform-wide audit's filters, all optional and combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    pub actor_kind: Option<ActorKind>,
+    pub action: Option<AuditAction>,
+    /// Rows naming an object of this type (with `object_id`: that object).
+    pub object_type: Option<AuditObjectType>,
+    /// With `object_type`, the object in that column; alone, in any of the three.
+    pub object_id: Option<String>,
+    /// `created_at` at or after.
+    pub from: Option<NaiveDateTime>,
+    /// `created_at` before.
+    pub to: Option<NaiveDateTime>,
+    /// Newest first: the page starts below this id.
+    pub before: Option<String>,
+}
+
+/// One page of the whole audit, newest first. Each filter has an index that leads with its
+/// column and ends with `id` (migration `000020_audit_indexes`), so a page reads one index in
+/// `id` order whatever the table's size.
+pub fn audit_page(conn: &mut DbConn, f: &AuditFilter, limit: i64) -> Result<Vec<EventRow>, Error> {
+    let mut query = events::table.into_boxed();
+    if let Some(actor) = &f.actor_id {
+        query = query.filter(events::actor_id.eq(actor.clone()));
+    }
+    if let Some(kind) = f.actor_kind {
+        query = query.filter(events::actor_kind.eq(kind.as_str()));
+    }
+    if let Some(action) = f.action {
+        query = query.filter(events::action.eq(action.as_str()));
+    }
+    match (f.object_type, &f.object_id) {
+        (Some(AuditObjectType::Inquiry), Some(id)) => {
+            query = query.filter(events::inquiry_id.eq(id.clone()));
+        }
+        (Some(AuditObjectType::Referral), Some(id)) => {
+            query = query.filter(events::referral_id.eq(id.clone()));
+        }
+        (Some(AuditObjectType::Institution), Some(id)) => {
+            query = query.filter(events::institution_id.eq(id.clone()));
+        }
+        (Some(AuditObjectType::Inquiry), None) => {
+            query = query.filter(events::inquiry_id.is_not_null());
+        }
+        (Some(AuditObjectType::Referral), None) => {
+            query = query.filter(events::referral_id.is_not_null());
+        }
+        (Some(AuditObjectType::Institution), None) => {
+            query = query.filter(events::institution_id.is_not_null());
+        }
+        (None, Some(id)) => {
+            query = query.filter(
+                events::inquiry_id
+                    .eq(id.clone())
+                    .or(events::referral_id.eq(id.clone()))
+                    .or(events::institution_id.eq(id.clone())),
+            );
+        }
+        (None, None) => {}
+    }
+    if let Some(from) = f.from {
+        query = query.filter(events::created_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        query = query.filter(events::created_at.lt(to));
+    }
+    if let Some(before) = &f.before {
+        query = query.filter(events::id.lt(before.clone()));
+    }
+    Ok(query
+        .order(events::id.desc())
+        .limit(limit)
+        .select(EVENT_COLUMNS)
+        .load(conn)?)
 }

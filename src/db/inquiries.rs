@@ -7,9 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::DbConn;
-use crate::db::schema::{
-    events, idempotency_keys, inquiries, messages, reference_counters, referrals,
-};
+use crate::db::schema::{idempotency_keys, inquiries, messages, reference_counters, referrals};
 use crate::domain::inquiry::{Author, Inquiry, InquiryDraft, Message, Referral, Visibility};
 use crate::domain::taxonomy::{Locale, ReferralStatus};
 use crate::error::Error;
@@ -495,15 +493,6 @@ fn message_of_row(
         body,
         created_at,
     }
-}
-
-/// Actions recorded for an inquiry, oldest first (for tests and, later, the audit endpoint).
-pub fn event_actions(conn: &mut DbConn, inquiry_id: &str) -> Result<Vec<String>, Error> {
-    Ok(events::table
-        .filter(events::inquiry_id.eq(inquiry_id))
-        .order((events::created_at, events::id))
-        .select(events::action)
-        .load(conn)?)
 }
 
 pub struct IdempotencyRecord {

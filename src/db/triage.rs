@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{contacts, events, inquiries, institutions, referrals};
+use crate::db::schema::{contacts, inquiries, institutions, referrals};
 use crate::domain::inquiry::Referral;
 use crate::domain::taxonomy::{InquiryType, Modality, ReferralStatus, TherapeuticArea};
 use crate::error::Error;
@@ -327,46 +327,6 @@ pub fn contact_of_user(conn: &mut DbConn, user_id: &str) -> Result<Option<String
 }
 
 /// One audit record, as read back.
-#[derive(Debug, Clone, Queryable)]
-pub struct EventRow {
-    pub id: String,
-    pub actor_kind: String,
-    pub actor_id: Option<String>,
-    pub action: String,
-    pub from_value: Option<String>,
-    pub to_value: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-/// The events of one referral, oldest first.
-/// One page of a referral's audit trail in id order (UUIDv7: creation order).
-pub fn referral_events(
-    conn: &mut DbConn,
-    referral_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<EventRow>, Error> {
-    let mut query = events::table
-        .filter(events::referral_id.eq(referral_id))
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(events::id.gt(after.to_owned()));
-    }
-    Ok(query
-        .order(events::id)
-        .limit(limit)
-        .select((
-            events::id,
-            events::actor_kind,
-            events::actor_id,
-            events::action,
-            events::from_value,
-            events::to_value,
-            events::created_at,
-        ))
-        .load(conn)?)
-}
-
 /// Every referral created in `[from, to)`, for one institution or all (responsiveness figures).
 pub fn referrals_created_between(
     conn: &mut DbConn,

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::taxonomy::{Locale, Role};
+use crate::domain::taxonomy::{ActorKind, Locale, Role};
 
 /// An account as the rest of the code sees it (never its password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +34,11 @@ pub enum Actor {
 
 impl Actor {
     /// The audit row's `actor_kind`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ActorKind {
         match self {
-            Actor::Staff(_) => "user",
-            Actor::Submitter { .. } => "submitter",
-            Actor::System => "system",
+            Actor::Staff(_) => ActorKind::User,
+            Actor::Submitter { .. } => ActorKind::Submitter,
+            Actor::System => ActorKind::System,
         }
     }
 

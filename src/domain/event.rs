@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::inquiry::Author;
-use crate::domain::taxonomy::{EventType, InquiryType, ReferralStatus};
+use crate::domain::taxonomy::{EventType, InquiryType, ReferralStatus, WithdrawalReason};
 
 /// The version of every payload schema in this catalogue. A change that could break a consumer
 /// gets a new version (and, for a while, both are sent); adding a field does not.
@@ -50,7 +50,7 @@ impl EventType {
     "type": "referral.status_changed",
     "version": 1,
     "timestamp": "2026-11-28T09:30:00Z",
-    "data": {"referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "institution_id": "curie", "from": "new", "to": "acknowledged", "reason_code": null}
+    "data": {"referral_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea1", "inquiry_id": "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8ea0", "institution_id": "curie", "from": "new", "to": "acknowledged", "reason_code": null, "withdrawal_reason": null}
 }))]
 pub struct Envelope {
     /// Unique per event; the `webhook-id` of its deliveries (the same on every retry).
@@ -107,6 +107,8 @@ pub struct InquiryWithdrawnData {
     pub referral_ids: Vec<String>,
     /// Whether it was waiting on the desk.
     pub was_on_desk: bool,
+    /// Why the submitter withdrew (`not_given` when they did not say).
+    pub reason_code: WithdrawalReason,
 }
 
 /// Where a new referral came from.
@@ -162,6 +164,9 @@ pub struct ReferralStatusChangedData {
     /// The decline reason code (`declined`), the target institution (`forwarded`), or
     /// `submitter_withdrew` / `submitter_replied` when the submitter caused the change.
     pub reason_code: Option<String>,
+    /// The submitter's reason when `to` is `withdrawn` (from the whole inquiry or from this
+    /// institution only); `null` otherwise.
+    pub withdrawal_reason: Option<WithdrawalReason>,
 }
 
 /// `referral.message_posted` and `referral.note_posted`: which message, never its text.

@@ -140,6 +140,19 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why the submitter withdraws (from the whole inquiry or from one institution).
+    WithdrawalReason {
+        NoLongerNeeded = "no_longer_needed": "No longer needed",
+        FoundPartner = "found_partner": "Found a partner elsewhere",
+        ProjectStopped = "project_stopped": "The project was stopped or changed",
+        NoTimelyAnswer = "no_timely_answer": "No answer in time",
+        SubmittedInError = "submitted_in_error": "Submitted in error",
+        Other = "other": "Other (explained in free text)",
+        NotGiven = "not_given": "No reason given",
+    }
+}
+
+vocabulary! {
     /// What kind of organization submits.
     OrganizationType {
         Investor = "investor": "Investor",
@@ -182,6 +195,74 @@ vocabulary! {
         Declined = "declined": "Declined",
         Forwarded = "forwarded": "Forwarded",
         Withdrawn = "withdrawn": "Withdrawn",
+    }
+}
+
+vocabulary! {
+    /// Who made a change, in the audit trail.
+    ActorKind {
+        Submitter = "submitter": "The submitter (tracking token)",
+        User = "user": "A staff account or an operator",
+        System = "system": "Guichet itself (routing rules, the SLA clock, workers, the command line)",
+    }
+}
+
+vocabulary! {
+    /// What an audit record can be about: the objects the audit trail names
+    /// (`events.inquiry_id`, `referral_id`, `institution_id`).
+    AuditObjectType {
+        Inquiry = "inquiry": "An inquiry (its own records and its referrals')",
+        Referral = "referral": "A referral",
+        Institution = "institution": "An institution (its referrals, contacts, accounts, profile and endpoints)",
+    }
+}
+
+vocabulary! {
+    /// What an audit record says happened (`events.action`). Every audit row is written by
+    /// `service::record` with one of these.
+    AuditAction {
+        InquirySubmitted = "inquiry_submitted": "An inquiry was submitted",
+        InquiryRouted = "inquiry_routed": "The rules routed an inquiry",
+        SentToDesk = "sent_to_desk": "No rule could route an inquiry: it went to the desk",
+        InquiryRoutedByHand = "inquiry_routed_by_hand": "An operator routed an inquiry by hand",
+        InquiryWithdrawn = "inquiry_withdrawn": "The submitter withdrew a whole inquiry",
+        ReferralRouted = "referral_routed": "A referral was created by routing",
+        ReferralForwarded = "referral_forwarded": "A referral was created by a forward",
+        ReferralWithdrawn = "referral_withdrawn": "The submitter withdrew from a referral (with the reason code)",
+        Assigned = "assigned": "A referral was assigned to a contact",
+        Unassigned = "unassigned": "A referral was left without an assignee",
+        StatusChanged = "status_changed": "A referral changed status",
+        DecisionRecorded = "decision_recorded": "A decision's reason was recorded",
+        MessagePosted = "message_posted": "A message or a note was posted",
+        SlaDueSoon = "sla_due_soon": "A first response is due today",
+        SlaBreached = "sla_breached": "A first response is overdue",
+        RoutingProfileReplaced = "routing_profile_replaced": "A routing profile was replaced",
+        InstitutionCreated = "institution_created": "An operator added an institution",
+        InstitutionUpdated = "institution_updated": "An operator changed an institution",
+        InstitutionDeactivated = "institution_deactivated": "An operator deactivated an institution",
+        InstitutionReactivated = "institution_reactivated": "An operator reactivated an institution",
+        ContactCreated = "contact_created": "A contact was created",
+        ContactUpdated = "contact_updated": "A contact was changed",
+        ContactDeactivated = "contact_deactivated": "A contact was deactivated",
+        UserCreated = "user_created": "An account was created",
+        UserUpdated = "user_updated": "An account was changed",
+        LoggedIn = "logged_in": "Someone logged in",
+        SessionRefreshed = "session_refreshed": "A session was refreshed",
+        LoggedOut = "logged_out": "Someone logged out",
+        WebhookEndpointCreated = "webhook_endpoint_created": "A webhook endpoint was created",
+        WebhookEndpointUpdated = "webhook_endpoint_updated": "A webhook endpoint was changed",
+        WebhookEndpointDeleted = "webhook_endpoint_deleted": "A webhook endpoint was deleted",
+        WebhookSecretRotated = "webhook_secret_rotated": "A webhook secret was rotated",
+        WebhookEndpointDisabled = "webhook_endpoint_disabled": "A webhook endpoint was disabled",
+        WebhookEndpointPinged = "webhook_endpoint_pinged": "A test delivery was asked for",
+        WebhookDeliveryResent = "webhook_delivery_resent": "A delivery was sent again",
+        WebhookDeliveriesReplayed = "webhook_deliveries_replayed": "Failed deliveries were replayed",
+        PasswordResetRequested = "password_reset_requested": "A password reset link was asked for",
+        MailSettingsChanged = "mail_settings_changed": "An institution's team address was set or cleared",
+        RemindersEnabled = "reminders_enabled": "SLA reminders were turned on",
+        RemindersDisabled = "reminders_disabled": "SLA reminders were turned off",
+        PasswordReset = "password_reset": "A password was reset through a link",
+        PasswordChanged = "password_changed": "A password was changed",
     }
 }
 
@@ -298,6 +379,19 @@ mod tests {
         assert_eq!(Modality::ALL.len(), 14);
         assert_eq!(Stage::ALL.len(), 7);
         assert_eq!(DeclineReason::ALL.len(), 8);
+    }
+
+    #[test]
+    fn audit_actions_and_withdrawal_reasons_round_trip() {
+        for v in AuditAction::ALL {
+            assert_eq!(v.as_str().parse::<AuditAction>(), Ok(*v));
+        }
+        for v in WithdrawalReason::ALL {
+            assert_eq!(v.as_str().parse::<WithdrawalReason>(), Ok(*v));
+        }
+        for v in ActorKind::ALL {
+            assert_eq!(v.as_str().parse::<ActorKind>(), Ok(*v));
+        }
     }
 
     #[test]

@@ -49,6 +49,23 @@ pub fn operator_only(actor: &Staff) -> Result<(), Error> {
     }
 }
 
+/// Which part of an inquiry's audit trail an actor reads, given the institutions that hold one
+/// of its referrals: operators all of it (`None`); staff of one of those institutions the
+/// inquiry's own records and their institution's referrals' (`Some(institution)`), never
+/// another institution's referral records; anyone else nothing, as if it did not exist.
+pub fn inquiry_audit_scope<'a>(
+    actor: &'a Staff,
+    holders: &[String],
+) -> Result<Option<&'a str>, Error> {
+    match (actor.role, actor.institution_id.as_deref()) {
+        (Role::Operator, _) => Ok(None),
+        (_, Some(own)) if holders.iter().any(|h| h == own) => Ok(Some(own)),
+        _ => Err(Error::NotFound {
+            resource: "inquiry",
+        }),
+    }
+}
+
 /// Webhook endpoints: an institution's are managed by its admins and by operators; the
 /// platform-wide ones (`institution_id` none) by operators only.
 pub fn webhook_access(actor: &Staff, institution_id: Option<&str>) -> Result<(), Error> {
@@ -135,5 +152,27 @@ mod tests {
         assert_eq!(check(&triager, "aphp", Read), 404);
         assert!(operator_only(&op).is_ok());
         assert!(operator_only(&admin).is_err());
+    }
+
+    #[test]
+    fn an_inquirys_audit_is_for_operators_and_the_institutions_holding_it() {
+        let holders = vec!["curie".to_owned(), "gustave-roussy".to_owned()];
+        let op = actor(Role::Operator, None);
+        let curie = actor(Role::Triager, Some("curie"));
+        let aphp = actor(Role::InstitutionAdmin, Some("aphp"));
+        assert_eq!(inquiry_audit_scope(&op, &holders).ok(), Some(None));
+        assert_eq!(inquiry_audit_scope(&op, &[]).ok(), Some(None));
+        assert_eq!(
+            inquiry_audit_scope(&curie, &holders).ok(),
+            Some(Some("curie"))
+        );
+        assert!(matches!(
+            inquiry_audit_scope(&aphp, &holders),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            inquiry_audit_scope(&curie, &[]),
+            Err(Error::NotFound { .. })
+        ));
     }
 }

@@ -19,11 +19,11 @@ use crate::domain::institution::Institution;
 use crate::domain::routing::{
     ContactCandidate, DeskReasonCode, InstitutionCandidate, RoutingOutcome, route,
 };
-use crate::domain::taxonomy::Locale;
-use crate::domain::taxonomy::ReferralStatus;
+use crate::domain::taxonomy::{Locale, ReferralStatus, WithdrawalReason};
 use crate::error::Error;
 use crate::service::authz::operator_only;
 use crate::service::record::{Change, record};
+use crate::service::triage::referral_closed;
 use crate::service::{Client, Quota};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
@@ -546,12 +546,9 @@ pub async fn submitter_message(
                 resource: "referral",
             })?;
         if !referral.status.is_open() {
-            return Err(Error::conflict(
-                "referral_closed",
-                format!(
-                    "This referral is {}: it takes no more messages.",
-                    referral.status
-                ),
+            return Err(referral_closed(
+                referral.status,
+                "it takes no more messages",
             ));
         }
         let message = Message {
@@ -590,6 +587,7 @@ pub async fn submitter_message(
                     referral: &changed,
                     from: ReferralStatus::InfoRequested,
                     reason_code: Some("submitter_replied"),
+                    withdrawal_reason: None,
                 },
             )?;
         }
@@ -598,12 +596,36 @@ pub async fn submitter_message(
     .await
 }
 
-/// `POST /v1/inquiries/{id}/withdraw`: every open referral becomes `withdrawn`.
+/// What the submitter withdraws, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// Only this institution's referral; `None`: the whole inquiry.
+    pub institution_id: Option<String>,
+    pub reason_code: WithdrawalReason,
+    /// Free text for the institutions whose referrals it closes.
+    pub reason: Option<String>,
+}
+
+impl Default for Withdrawal {
+    /// A body-less withdrawal: the whole inquiry, no reason given.
+    fn default() -> Self {
+        Withdrawal {
+            institution_id: None,
+            reason_code: WithdrawalReason::NotGiven,
+            reason: None,
+        }
+    }
+}
+
+/// `POST /v1/inquiries/{id}/withdraw`: every open referral becomes `withdrawn` (and the
+/// inquiry leaves the desk), or, with an institution, only that institution's referral: the
+/// inquiry stays open elsewhere and its status follows the remaining referrals.
 pub async fn inquiry_withdraw(
     g: &Guichet,
     id: &str,
     token: Option<String>,
     client: &Client,
+    withdrawal: Withdrawal,
 ) -> Result<InquiryDetail, Error> {
     let (id, client, limits) = (id.to_owned(), client.clone(), g.limits.clone());
     let inquiry = {
@@ -614,52 +636,60 @@ pub async fn inquiry_withdraw(
     };
     g.db.transaction(move |conn| {
         let now = db::now();
-        let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
-        let open: Vec<&Referral> = referrals.iter().filter(|r| r.status.is_open()).collect();
-        if open.is_empty() && !inquiry.on_desk {
-            return Err(Error::conflict(
-                "nothing_to_withdraw",
-                "Every referral of this inquiry is already closed.",
-            ));
+        // Locked first, so a triager's change that commits meanwhile is seen, not a 412.
+        for r in store::referrals_of_inquiry(conn, &inquiry.id)? {
+            store::referral_lock(conn, &r.id)?;
         }
+        let referrals = store::referrals_of_inquiry(conn, &inquiry.id)?;
+        let targets: Vec<&Referral> = match &withdrawal.institution_id {
+            Some(institution) => {
+                let r = referrals
+                    .iter()
+                    .find(|r| &r.institution_id == institution)
+                    .ok_or(Error::NotFound {
+                        resource: "referral",
+                    })?;
+                if !r.status.is_open() {
+                    return Err(referral_closed(r.status, "there is nothing to withdraw"));
+                }
+                vec![r]
+            }
+            None => {
+                let open: Vec<&Referral> =
+                    referrals.iter().filter(|r| r.status.is_open()).collect();
+                if open.is_empty() && !inquiry.on_desk {
+                    return Err(Error::conflict(
+                        "nothing_to_withdraw",
+                        "Every referral of this inquiry is already closed.",
+                    ));
+                }
+                open
+            }
+        };
         let submitter = Actor::Submitter {
             inquiry_id: inquiry.id.clone(),
         };
         let mut withdrawn = Vec::new();
-        for r in open {
-            let mut changed = r.clone();
-            crate::service::triage::apply_status(&mut changed, ReferralStatus::Withdrawn, now);
-            // A withdrawal is not the institution's response.
-            changed.first_responded_at = r.first_responded_at;
-            changed.sla_paused_at = None;
-            if !store::referral_save(conn, &changed, r.version)? {
-                return Err(Error::PreconditionFailed);
+        for r in targets {
+            withdraw_referral(conn, &submitter, r, &withdrawal, now)?;
+            withdrawn.push(r.id.clone());
+        }
+        if withdrawal.institution_id.is_none() {
+            if inquiry.on_desk {
+                store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
             }
             record(
                 conn,
                 &submitter,
                 now,
-                Change::ReferralStatusChanged {
-                    referral: &changed,
-                    from: r.status,
-                    reason_code: Some("submitter_withdrew"),
+                Change::InquiryWithdrawn {
+                    inquiry_id: &inquiry.id,
+                    referral_ids: withdrawn,
+                    was_on_desk: inquiry.on_desk,
+                    reason: withdrawal.reason_code,
                 },
             )?;
-            withdrawn.push(r.id.clone());
         }
-        if inquiry.on_desk {
-            store::inquiry_set_on_desk(conn, &inquiry.id, false)?;
-        }
-        record(
-            conn,
-            &submitter,
-            now,
-            Change::InquiryWithdrawn {
-                inquiry_id: &inquiry.id,
-                referral_ids: withdrawn,
-                was_on_desk: inquiry.on_desk,
-            },
-        )?;
         let inquiry = store::inquiry_get(conn, &inquiry.id)?
             .map(|(i, _)| i)
             .ok_or(Error::NotFound {
@@ -668,6 +698,48 @@ pub async fn inquiry_withdraw(
         load_detail(conn, inquiry)
     })
     .await
+}
+
+/// Closes one open referral for the submitter: the reason code and text become the referral's
+/// decision (its staff read them), and the audit gets the status change and the reason.
+fn withdraw_referral(
+    conn: &mut DbConn,
+    submitter: &Actor,
+    r: &Referral,
+    withdrawal: &Withdrawal,
+    now: chrono::NaiveDateTime,
+) -> Result<(), Error> {
+    let mut changed = r.clone();
+    crate::service::triage::apply_status(&mut changed, ReferralStatus::Withdrawn, now);
+    // A withdrawal is not the institution's response.
+    changed.first_responded_at = r.first_responded_at;
+    changed.sla_paused_at = None;
+    changed.decision_reason = Some(withdrawal.reason_code.as_str().to_owned());
+    changed.decision_note = withdrawal.reason.clone();
+    if !store::referral_save(conn, &changed, r.version)? {
+        return Err(Error::PreconditionFailed);
+    }
+    record(
+        conn,
+        submitter,
+        now,
+        Change::ReferralStatusChanged {
+            referral: &changed,
+            from: r.status,
+            reason_code: Some("submitter_withdrew"),
+            withdrawal_reason: Some(withdrawal.reason_code),
+        },
+    )?;
+    record(
+        conn,
+        submitter,
+        now,
+        Change::ReferralWithdrawn {
+            referral: &changed,
+            reason: withdrawal.reason_code,
+        },
+    )?;
+    Ok(())
 }
 
 pub use crate::db::inquiries::{DeskFilter, DeskSort};

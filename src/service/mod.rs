@@ -1,6 +1,7 @@
 //! Use cases. Each public function authorizes the actor (through `authz`), runs its database
 //! work in one transaction, and applies the domain rules. Handlers call nothing else.
 
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod events;

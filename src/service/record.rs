@@ -15,7 +15,7 @@ use crate::db::{self, DbConn};
 use crate::domain::account::{Actor, User};
 use crate::domain::event::*;
 use crate::domain::inquiry::{Inquiry, Message, Referral, Visibility};
-use crate::domain::taxonomy::{EventType, ReferralStatus};
+use crate::domain::taxonomy::{AuditAction, EventType, ReferralStatus, WithdrawalReason};
 use crate::domain::webhook::Endpoint;
 use crate::error::Error;
 
@@ -37,10 +37,18 @@ pub enum Change<'a> {
         /// It was waiting on the desk until now.
         left_desk: bool,
     },
+    /// The submitter withdrew the whole inquiry (every open referral, or from the desk).
     InquiryWithdrawn {
         inquiry_id: &'a str,
         referral_ids: Vec<String>,
         was_on_desk: bool,
+        reason: WithdrawalReason,
+    },
+    /// Why the submitter withdrew from one referral (audit only; the status change carries it
+    /// to subscribers). Written for every referral a withdrawal closes.
+    ReferralWithdrawn {
+        referral: &'a Referral,
+        reason: WithdrawalReason,
     },
     ReferralCreated {
         referral: &'a Referral,
@@ -57,6 +65,8 @@ pub enum Change<'a> {
         referral: &'a Referral,
         from: ReferralStatus,
         reason_code: Option<&'a str>,
+        /// The submitter's reason, when the change is a withdrawal.
+        withdrawal_reason: Option<WithdrawalReason>,
     },
     /// The decline reason or forward target of a decision (audit only; the status change
     /// carries it to subscribers).
@@ -182,7 +192,7 @@ struct Audit<'a> {
     inquiry_id: Option<&'a str>,
     referral_id: Option<&'a str>,
     institution_id: Option<&'a str>,
-    action: &'static str,
+    action: AuditAction,
     from: Option<String>,
     to: Option<String>,
 }
@@ -206,7 +216,7 @@ fn data(value: impl Serialize) -> Result<serde_json::Value, Error> {
 
 fn on_referral<'a>(
     r: &'a Referral,
-    action: &'static str,
+    action: AuditAction,
     from: Option<String>,
     to: Option<String>,
 ) -> Audit<'a> {
@@ -222,7 +232,7 @@ fn on_referral<'a>(
 
 fn on_institution<'a>(
     institution_id: Option<&'a str>,
-    action: &'static str,
+    action: AuditAction,
     from: Option<String>,
     to: Option<String>,
 ) -> Audit<'a> {
@@ -238,7 +248,7 @@ fn on_institution<'a>(
 
 fn on_inquiry<'a>(
     inquiry_id: &'a str,
-    action: &'static str,
+    action: AuditAction,
     from: Option<String>,
     to: Option<String>,
 ) -> Audit<'a> {
@@ -275,7 +285,7 @@ impl Change<'_> {
             InquirySubmitted { inquiry } => (
                 on_inquiry(
                     &inquiry.id,
-                    "inquiry_submitted",
+                    AuditAction::InquirySubmitted,
                     None,
                     Some(inquiry.reference.clone()),
                 ),
@@ -303,19 +313,19 @@ impl Change<'_> {
                 match routed_by {
                     RoutedBy::Rules => on_inquiry(
                         inquiry_id,
-                        "inquiry_routed",
+                        AuditAction::InquiryRouted,
                         None,
                         Some(institution_ids.join(",")),
                     ),
                     RoutedBy::Desk => on_inquiry(
                         inquiry_id,
-                        "sent_to_desk",
+                        AuditAction::SentToDesk,
                         None,
                         desk_reason.map(str::to_owned),
                     ),
                     RoutedBy::Hand => on_inquiry(
                         inquiry_id,
-                        "inquiry_routed_by_hand",
+                        AuditAction::InquiryRoutedByHand,
                         left_desk.then(|| "desk".to_owned()),
                         Some(institution_ids.join(",")),
                     ),
@@ -339,12 +349,13 @@ impl Change<'_> {
                 inquiry_id,
                 referral_ids,
                 was_on_desk,
+                reason,
             } => (
                 on_inquiry(
                     inquiry_id,
-                    "inquiry_withdrawn",
+                    AuditAction::InquiryWithdrawn,
                     was_on_desk.then(|| "desk".to_owned()),
-                    None,
+                    Some(reason.as_str().to_owned()),
                 ),
                 Some(Published {
                     event_type: EventType::InquiryWithdrawn,
@@ -355,9 +366,19 @@ impl Change<'_> {
                         inquiry_id: (*inquiry_id).to_owned(),
                         referral_ids: referral_ids.clone(),
                         was_on_desk: *was_on_desk,
+                        reason_code: *reason,
                     })?,
                     only_endpoint: None,
                 }),
+            ),
+            ReferralWithdrawn { referral, reason } => (
+                on_referral(
+                    referral,
+                    AuditAction::ReferralWithdrawn,
+                    None,
+                    Some(reason.as_str().to_owned()),
+                ),
+                None,
             ),
             ReferralCreated {
                 referral,
@@ -367,13 +388,13 @@ impl Change<'_> {
                 match forwarded_from {
                     Some(from) => on_referral(
                         referral,
-                        "referral_forwarded",
+                        AuditAction::ReferralForwarded,
                         Some(from.institution_id.clone()),
                         Some(referral.institution_id.clone()),
                     ),
                     None => on_referral(
                         referral,
-                        "referral_routed",
+                        AuditAction::ReferralRouted,
                         None,
                         referral.contact_id.clone(),
                     ),
@@ -395,7 +416,7 @@ impl Change<'_> {
             ReferralAssigned { referral, previous } => (
                 on_referral(
                     referral,
-                    "assigned",
+                    AuditAction::Assigned,
                     previous.map(str::to_owned),
                     referral.contact_id.clone(),
                 ),
@@ -415,10 +436,11 @@ impl Change<'_> {
                 referral,
                 from,
                 reason_code,
+                withdrawal_reason,
             } => (
                 on_referral(
                     referral,
-                    "status_changed",
+                    AuditAction::StatusChanged,
                     Some(from.as_str().to_owned()),
                     Some(referral.status.as_str().to_owned()),
                 ),
@@ -432,13 +454,14 @@ impl Change<'_> {
                         from: *from,
                         to: referral.status,
                         reason_code: reason_code.map(str::to_owned),
+                        withdrawal_reason: *withdrawal_reason,
                     })?,
                 )),
             ),
             DecisionRecorded { referral, reason } => (
                 on_referral(
                     referral,
-                    "decision_recorded",
+                    AuditAction::DecisionRecorded,
                     None,
                     Some((*reason).to_owned()),
                 ),
@@ -452,7 +475,7 @@ impl Change<'_> {
                 (
                     on_referral(
                         referral,
-                        "message_posted",
+                        AuditAction::MessagePosted,
                         None,
                         Some(visibility.to_owned()),
                     ),
@@ -471,9 +494,9 @@ impl Change<'_> {
             }
             SlaSignal { referral, breached } => {
                 let (action, event_type) = if *breached {
-                    ("sla_breached", EventType::ReferralSlaBreached)
+                    (AuditAction::SlaBreached, EventType::ReferralSlaBreached)
                 } else {
-                    ("sla_due_soon", EventType::ReferralSlaDueSoon)
+                    (AuditAction::SlaDueSoon, EventType::ReferralSlaDueSoon)
                 };
                 (
                     on_referral(
@@ -508,7 +531,7 @@ impl Change<'_> {
             } => (
                 on_institution(
                     Some(institution_id),
-                    "routing_profile_replaced",
+                    AuditAction::RoutingProfileReplaced,
                     Some(from_version.to_string()),
                     Some(to_version.to_string()),
                 ),
@@ -527,7 +550,7 @@ impl Change<'_> {
             InstitutionCreated { institution } => (
                 on_institution(
                     Some(&institution.id),
-                    "institution_created",
+                    AuditAction::InstitutionCreated,
                     None,
                     Some(institution.name.clone()),
                 ),
@@ -552,9 +575,9 @@ impl Change<'_> {
                 .filter_map(|(field, differs)| differs.then_some(field))
                 .collect();
                 let action = match (before.active, after.active) {
-                    (true, false) => "institution_deactivated",
-                    (false, true) => "institution_reactivated",
-                    _ => "institution_updated",
+                    (true, false) => AuditAction::InstitutionDeactivated,
+                    (false, true) => AuditAction::InstitutionReactivated,
+                    _ => AuditAction::InstitutionUpdated,
                 };
                 (
                     on_institution(Some(&after.id), action, None, Some(changed.join(","))),
@@ -562,7 +585,12 @@ impl Change<'_> {
                 )
             }
             ReferralUnassigned { referral, previous } => (
-                on_referral(referral, "unassigned", Some((*previous).to_owned()), None),
+                on_referral(
+                    referral,
+                    AuditAction::Unassigned,
+                    Some((*previous).to_owned()),
+                    None,
+                ),
                 Some(referral_event(
                     referral,
                     EventType::ReferralUnassigned,
@@ -580,7 +608,7 @@ impl Change<'_> {
             } => (
                 on_institution(
                     Some(institution_id),
-                    "contact_created",
+                    AuditAction::ContactCreated,
                     None,
                     Some((*contact_id).to_owned()),
                 ),
@@ -594,9 +622,9 @@ impl Change<'_> {
                 on_institution(
                     Some(institution_id),
                     if *active {
-                        "contact_updated"
+                        AuditAction::ContactUpdated
                     } else {
-                        "contact_deactivated"
+                        AuditAction::ContactDeactivated
                     },
                     None,
                     Some((*contact_id).to_owned()),
@@ -606,7 +634,7 @@ impl Change<'_> {
             UserCreated { user } => (
                 on_institution(
                     user.institution_id.as_deref(),
-                    "user_created",
+                    AuditAction::UserCreated,
                     None,
                     Some(user.id.clone()),
                 ),
@@ -615,7 +643,7 @@ impl Change<'_> {
             UserUpdated { user } => (
                 on_institution(
                     user.institution_id.as_deref(),
-                    "user_updated",
+                    AuditAction::UserUpdated,
                     Some(user.id.clone()),
                     Some(format!(
                         "role={};disabled={}",
@@ -628,7 +656,7 @@ impl Change<'_> {
             SessionStarted { user } => (
                 on_institution(
                     user.institution_id.as_deref(),
-                    "logged_in",
+                    AuditAction::LoggedIn,
                     None,
                     Some(user.id.clone()),
                 ),
@@ -640,7 +668,7 @@ impl Change<'_> {
             } => (
                 on_institution(
                     *institution_id,
-                    "session_refreshed",
+                    AuditAction::SessionRefreshed,
                     None,
                     Some((*user_id).to_owned()),
                 ),
@@ -652,36 +680,36 @@ impl Change<'_> {
             } => (
                 on_institution(
                     *institution_id,
-                    "logged_out",
+                    AuditAction::LoggedOut,
                     None,
                     Some((*user_id).to_owned()),
                 ),
                 None,
             ),
             WebhookEndpointCreated { endpoint } => (
-                endpoint_audit(endpoint, "webhook_endpoint_created", None),
+                endpoint_audit(endpoint, AuditAction::WebhookEndpointCreated, None),
                 None,
             ),
             WebhookEndpointUpdated { endpoint } => (
                 endpoint_audit(
                     endpoint,
-                    "webhook_endpoint_updated",
+                    AuditAction::WebhookEndpointUpdated,
                     Some(format!("enabled={}", endpoint.enabled)),
                 ),
                 None,
             ),
             WebhookEndpointDeleted { endpoint } => (
-                endpoint_audit(endpoint, "webhook_endpoint_deleted", None),
+                endpoint_audit(endpoint, AuditAction::WebhookEndpointDeleted, None),
                 None,
             ),
             WebhookSecretRotated { endpoint } => (
-                endpoint_audit(endpoint, "webhook_secret_rotated", None),
+                endpoint_audit(endpoint, AuditAction::WebhookSecretRotated, None),
                 None,
             ),
             WebhookEndpointDisabled { endpoint, reason } => (
                 endpoint_audit(
                     endpoint,
-                    "webhook_endpoint_disabled",
+                    AuditAction::WebhookEndpointDisabled,
                     Some(reason.as_str().to_owned()),
                 ),
                 Some(Published {
@@ -698,7 +726,7 @@ impl Change<'_> {
                 }),
             ),
             WebhookEndpointPinged { endpoint } => (
-                endpoint_audit(endpoint, "webhook_endpoint_pinged", None),
+                endpoint_audit(endpoint, AuditAction::WebhookEndpointPinged, None),
                 Some(Published {
                     event_type: EventType::WebhookEndpointPing,
                     institution_id: endpoint.institution_id.as_deref(),
@@ -716,7 +744,7 @@ impl Change<'_> {
             } => (
                 endpoint_audit(
                     endpoint,
-                    "webhook_delivery_resent",
+                    AuditAction::WebhookDeliveryResent,
                     Some((*delivery_id).to_owned()),
                 ),
                 None,
@@ -724,7 +752,7 @@ impl Change<'_> {
             WebhookDeliveriesReplayed { endpoint, count } => (
                 endpoint_audit(
                     endpoint,
-                    "webhook_deliveries_replayed",
+                    AuditAction::WebhookDeliveriesReplayed,
                     Some(count.to_string()),
                 ),
                 None,
@@ -732,7 +760,7 @@ impl Change<'_> {
             PasswordResetRequested { user, .. } => (
                 on_institution(
                     user.institution_id.as_deref(),
-                    "password_reset_requested",
+                    AuditAction::PasswordResetRequested,
                     None,
                     Some(user.id.clone()),
                 ),
@@ -744,7 +772,7 @@ impl Change<'_> {
             } => (
                 on_institution(
                     Some(institution_id),
-                    "mail_settings_changed",
+                    AuditAction::MailSettingsChanged,
                     None,
                     Some(
                         if *team_email {
@@ -764,9 +792,9 @@ impl Change<'_> {
                 on_institution(
                     *institution_id,
                     if *enabled {
-                        "reminders_enabled"
+                        AuditAction::RemindersEnabled
                     } else {
-                        "reminders_disabled"
+                        AuditAction::RemindersDisabled
                     },
                     None,
                     None,
@@ -777,9 +805,9 @@ impl Change<'_> {
                 on_institution(
                     user.institution_id.as_deref(),
                     if *reset {
-                        "password_reset"
+                        AuditAction::PasswordReset
                     } else {
-                        "password_changed"
+                        AuditAction::PasswordChanged
                     },
                     None,
                     Some(user.id.clone()),
@@ -792,7 +820,7 @@ impl Change<'_> {
 
 fn endpoint_audit<'a>(
     endpoint: &'a Endpoint,
-    action: &'static str,
+    action: AuditAction,
     detail: Option<String>,
 ) -> Audit<'a> {
     on_institution(
@@ -820,9 +848,9 @@ pub fn record(
             inquiry_id: audit.inquiry_id,
             referral_id: audit.referral_id,
             institution_id: audit.institution_id,
-            actor_kind: actor.kind(),
+            actor_kind: actor.kind().as_str(),
             actor_id: actor.id(),
-            action: audit.action,
+            action: audit.action.as_str(),
             from_value: audit.from.as_deref(),
             to_value: audit.to.as_deref(),
             at,

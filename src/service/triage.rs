@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDateTime};
 
-pub use crate::db::triage::{
-    EventRow, InquiryFilter, QueueCursor, QueueFilter, QueueItem, QueueSort,
-};
+pub use crate::db::audit::EventRow;
+pub use crate::db::triage::{InquiryFilter, QueueCursor, QueueFilter, QueueItem, QueueSort};
 use crate::db::{self, DbConn, inquiries as store, institutions, triage as queue};
 use crate::domain::account::{Actor, Staff};
 use crate::domain::calendar;
@@ -190,11 +189,30 @@ pub struct ReferralDetail {
     pub routing: Option<Selection>,
     /// Names of the other institutions that received the same inquiry. Names only.
     pub other_institutions: Vec<String>,
+    /// The other institutions' referrals of the same inquiry: institution and status only.
+    pub other_referrals: Vec<OtherReferral>,
     pub contact: Option<Contact>,
     /// External messages and internal notes, oldest first.
     pub messages: Vec<Message>,
     pub allowed_transitions: Vec<ReferralStatus>,
     pub now: NaiveDateTime,
+}
+
+/// Another institution's referral of the same inquiry, as a referral's staff may know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherReferral {
+    pub institution_id: String,
+    pub institution_name: String,
+    pub status: ReferralStatus,
+}
+
+/// The 409 for a change a referral in a final state no longer takes, naming the state:
+/// "This referral is declined; it takes no more messages."
+pub(crate) fn referral_closed(status: ReferralStatus, consequence: &str) -> Error {
+    Error::conflict(
+        "referral_closed",
+        format!("This referral is {status}; {consequence}."),
+    )
 }
 
 /// Loads a referral the actor may see, or the same 404 as a missing one.
@@ -228,15 +246,21 @@ fn load_detail(conn: &mut DbConn, referral: Referral) -> Result<ReferralDetail, 
         .into_iter()
         .map(|i| (i.id, i.name))
         .collect();
-    let other_institutions = store::referrals_of_inquiry(conn, &inquiry.id)?
+    let other_referrals: Vec<OtherReferral> = store::referrals_of_inquiry(conn, &inquiry.id)?
         .into_iter()
         .filter(|r| r.institution_id != referral.institution_id)
-        .map(|r| {
-            names
+        .map(|r| OtherReferral {
+            institution_name: names
                 .get(&r.institution_id)
                 .cloned()
-                .unwrap_or(r.institution_id)
+                .unwrap_or_else(|| r.institution_id.clone()),
+            institution_id: r.institution_id,
+            status: r.status,
         })
+        .collect();
+    let other_institutions = other_referrals
+        .iter()
+        .map(|o| o.institution_name.clone())
         .collect();
     let contact = match &referral.contact_id {
         Some(c) => institutions::contact_get(conn, &referral.institution_id, c)?,
@@ -256,6 +280,7 @@ fn load_detail(conn: &mut DbConn, referral: Referral) -> Result<ReferralDetail, 
         referral,
         inquiry,
         other_institutions,
+        other_referrals,
         contact,
         messages,
         now: db::now(),
@@ -447,6 +472,7 @@ pub async fn referral_transition(
                 referral: &r,
                 from,
                 reason_code: r.decision_reason.as_deref(),
+                withdrawal_reason: None,
             },
         )?;
         if let Some(reason) = &r.decision_reason {
@@ -554,10 +580,7 @@ pub async fn referral_assign(
         }
         let expected = r.version;
         if !r.status.is_open() {
-            return Err(Error::conflict(
-                "referral_closed",
-                format!("This referral is {}.", r.status),
-            ));
+            return Err(referral_closed(r.status, "it cannot be reassigned"));
         }
         let contact = match known_uuid(&contact_id, "contact") {
             Ok(()) => institutions::contact_get(conn, &r.institution_id, &contact_id)?,
@@ -797,6 +820,10 @@ pub async fn referral_message_create(
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.transaction(move |conn| {
         let mut r = referral_for_change(conn, &actor, &id)?;
+        // A closed thread takes nothing more, notes included: the referral's record is final.
+        if !r.status.is_open() {
+            return Err(referral_closed(r.status, "it takes no more messages"));
+        }
         let now = db::now();
         let expected = r.version;
         let responded = r.first_responded_at;
@@ -825,7 +852,7 @@ pub async fn referral_events(
     let (actor, id) = (actor.clone(), id.to_owned());
     g.db.run(move |conn| {
         let r = visible_referral(conn, &actor, &id)?;
-        let rows = queue::referral_events(conn, &r.id, after.as_deref(), limit + 1)?;
+        let rows = db::audit::referral_page(conn, &r.id, after.as_deref(), limit + 1)?;
         Ok(Page::from_rows(rows, limit, |e| e.id.clone()))
     })
     .await

@@ -1463,6 +1463,8 @@ const MATRIX: &[(&str, u16, u16, u16, u16)] = &[
     ("referral_message_create", 401, 401, 404, 0),
     ("referral_message_get", 401, 401, 404, 200),
     ("referral_event_list", 401, 401, 404, 200),
+    ("inquiry_event_list", 401, 401, 404, 200),
+    ("audit_list", 401, 401, 403, 403),
     ("event_feed", 401, 401, 200, 200),
     ("webhook_endpoint_list", 401, 401, 403, 403),
     ("webhook_endpoint_create", 401, 401, 403, 403),
