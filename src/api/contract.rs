@@ -182,10 +182,13 @@ pub fn tighten(doc: &mut Value) {
     if schemas["HealthView"]["properties"]["status"].is_object() {
         schemas["HealthView"]["properties"]["status"]["enum"] = json!(["ok"]);
     }
+    // `Actor::kind` writes an `ActorKind`. (`action` stays a string: records written by earlier
+    // versions keep names the recorder no longer writes, such as `withdrawn_from_desk`.)
     if schemas["EventView"]["properties"]["actor_kind"].is_object() {
-        schemas["EventView"]["properties"]["actor_kind"]["enum"] =
-            json!(["submitter", "user", "system"]);
+        schemas["EventView"]["properties"]["actor_kind"] =
+            json!({"$ref": "#/components/schemas/ActorKind"});
     }
+
     // The document itself carries more keys than the few described.
     schemas["OpenApiDocument"]["additionalProperties"] = json!(true);
 

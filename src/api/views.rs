@@ -1098,8 +1098,9 @@ pub struct EventView {
     pub actor_kind: String,
     /// The staff account, for `user` events.
     pub actor_id: Option<String>,
-    /// What happened: one of the `action` values of `GET /v1/audit`, e.g. `referral_routed`,
-    /// `status_changed`, `assigned`, `message_posted`, `referral_forwarded`, `referral_withdrawn`.
+    /// What happened: an `AuditAction` (the `action` filter of `GET /v1/audit`), e.g.
+    /// `referral_routed`, `status_changed`, `assigned`, `message_posted`, `referral_withdrawn`;
+    /// records written by earlier versions may carry older names.
     pub action: String,
     pub from: Option<String>,
     pub to: Option<String>,

@@ -335,6 +335,22 @@ fn every_vocabulary_in_the_contract_lists_the_wire_values() {
         ReferralStatus::ALL.iter().map(|v| v.as_str()).collect(),
     );
     check("Role", Role::ALL.iter().map(|v| v.as_str()).collect());
+    check(
+        "WithdrawalReason",
+        WithdrawalReason::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "AuditAction",
+        AuditAction::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "ActorKind",
+        ActorKind::ALL.iter().map(|v| v.as_str()).collect(),
+    );
+    check(
+        "AuditObjectType",
+        AuditObjectType::ALL.iter().map(|v| v.as_str()).collect(),
+    );
 }
 
 #[test]
@@ -544,6 +560,65 @@ async fn the_contract_states_the_bounds_the_server_enforces() {
     }
     let links = &doc["paths"]["/v1/inquiries"]["post"]["responses"]["201"]["links"];
     assert_eq!(links["InquiryGet"]["operationId"], "inquiry_get");
+
+    // A withdrawal's body is optional, and its bounds are the server's.
+    let withdraw = &doc["paths"]["/v1/inquiries/{inquiry_id}/withdraw"]["post"];
+    assert_eq!(withdraw["requestBody"]["required"], false);
+    let w = &schemas["WithdrawalRequest"]["properties"];
+    assert_eq!(w["reason"]["maxLength"], 2000);
+    assert_eq!(w["institution_id"]["maxLength"], 40);
+    assert_eq!(
+        w["reason_code"]["$ref"],
+        "#/components/schemas/WithdrawalReason"
+    );
+    let res = app.post("/v1/inquiries").json(inquiry.clone()).send().await;
+    let (id, token) = (
+        res.body["id"].as_str().unwrap().to_owned(),
+        res.body["tracking_token"].as_str().unwrap().to_owned(),
+    );
+    let res = app
+        .post(&format!("/v1/inquiries/{id}/withdraw"))
+        .header("X-Tracking-Token", &token)
+        .json(json!({"reason": "x".repeat(2001)}))
+        .send()
+        .await;
+    assert_eq!(res.status, 422, "{}", res.body);
+
+    // The audit's filters: the action is one of the recorder's, ids are bounded.
+    let op = app.operator().await;
+    let audit = doc["paths"]["/v1/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let param = |name: &str| {
+        audit
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))["schema"]
+            .clone()
+    };
+    assert!(
+        param("action")
+            .to_string()
+            .contains("#/components/schemas/AuditAction"),
+        "{}",
+        param("action")
+    );
+    assert_eq!(param("actor_id")["maxLength"], 64);
+    assert_eq!(param("object_id")["maxLength"], 64);
+    for (query, status) in [
+        (format!("actor_id={}", "a".repeat(64)), 200),
+        (format!("actor_id={}", "a".repeat(65)), 400),
+        ("action=status_changed".to_owned(), 200),
+        ("action=status_change".to_owned(), 400),
+    ] {
+        let res = app
+            .get(&format!("/v1/audit?{query}"))
+            .token(&op)
+            .send()
+            .await;
+        assert_eq!(res.status, status, "{query}: {}", res.body);
+    }
 }
 
 /// Every problem `code` written in the server's sources is in the contract's enum, so a

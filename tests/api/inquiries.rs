@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use guichet::domain::taxonomy::Role;
 use guichet::service::Limits;
 
-use crate::support::TestApp;
+use crate::support::{Response, TestApp};
+use crate::triage::{actions, all_pages, start_review, submit, transition};
 
 fn radioligand_trial() -> Value {
     json!({
@@ -757,6 +758,351 @@ async fn the_submitter_answers_and_withdraws() {
         .send()
         .await
         .assert_problem(409, "referral_closed");
+}
+
+async fn withdraw(app: &TestApp, id: &str, token: &str, body: Option<Value>) -> Response {
+    let req = app
+        .post(&format!("/v1/inquiries/{id}/withdraw"))
+        .header("X-Tracking-Token", token);
+    match body {
+        Some(b) => req.json(b).send().await,
+        None => req.send().await,
+    }
+}
+
+fn status_of(view: &Value, institution: &str) -> String {
+    view["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["institution"]["id"] == institution)
+        .unwrap_or_else(|| panic!("no referral at {institution}: {view}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn the_submitter_withdraws_from_one_institution_and_the_inquiry_stays_open_elsewhere() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let gr = app
+        .staff("t@gr.fr", Role::Triager, Some("gustave-roussy"))
+        .await;
+    let s = submit(&app, &["curie", "gustave-roussy"], "Two doors").await;
+    let gr_ref = s.referrals["gustave-roussy"].clone();
+
+    let res = withdraw(
+        &app,
+        &s.id,
+        &s.token,
+        Some(json!({"institution_id": "gustave-roussy", "reason_code": "found_partner", "reason": "Curie will host the trial."})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(status_of(&res.body, "gustave-roussy"), "withdrawn");
+    assert_eq!(status_of(&res.body, "curie"), "new");
+    assert_eq!(res.body["status"], "submitted", "still open at Curie");
+
+    // Gustave Roussy's staff read why, on the referral and in its audit trail.
+    let detail = app
+        .get(&format!("/v1/referrals/{gr_ref}"))
+        .token(&gr)
+        .send()
+        .await;
+    assert_eq!(detail.body["status"], "withdrawn");
+    assert_eq!(
+        detail.body["decision"],
+        json!({"reason": "found_partner", "note": "Curie will host the trial."})
+    );
+    assert_eq!(detail.body["allowed_transitions"], json!([]));
+    let trail = all_pages(&app, &gr, &format!("/v1/referrals/{gr_ref}/events?"), 100).await;
+    let last: Vec<(Value, Value, Value, Value)> = trail
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(|e| {
+            (
+                e["actor_kind"].clone(),
+                e["action"].clone(),
+                e["from"].clone(),
+                e["to"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        last,
+        vec![
+            (
+                json!("submitter"),
+                json!("status_changed"),
+                json!("new"),
+                json!("withdrawn")
+            ),
+            (
+                json!("submitter"),
+                json!("referral_withdrawn"),
+                Value::Null,
+                json!("found_partner")
+            ),
+        ]
+    );
+    // Not a withdrawal of the inquiry.
+    let whole = all_pages(&app, &op, &format!("/v1/inquiries/{}/events?", s.id), 100).await;
+    assert!(!actions(&whole).contains(&"inquiry_withdrawn".to_owned()));
+
+    // Again from the same institution: its referral is final, and the error names its state.
+    let again = withdraw(
+        &app,
+        &s.id,
+        &s.token,
+        Some(json!({"institution_id": "gustave-roussy"})),
+    )
+    .await;
+    again.assert_problem(409, "referral_closed");
+    assert!(
+        again.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("This referral is withdrawn;"),
+        "{}",
+        again.body
+    );
+    // An institution this inquiry never reached, or none at all: 404.
+    for other in ["aphp", "pasteur-lab", "NOT A SLUG"] {
+        withdraw(
+            &app,
+            &s.id,
+            &s.token,
+            Some(json!({"institution_id": other})),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    }
+    // The right institution with a wrong token is still the same 404 as a missing inquiry.
+    withdraw(
+        &app,
+        &s.id,
+        "wrong",
+        Some(json!({"institution_id": "curie"})),
+    )
+    .await
+    .assert_problem(404, "not_found");
+
+    // A body-less withdrawal keeps working: the whole inquiry, reason `not_given`.
+    let res = withdraw(&app, &s.id, &s.token, None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["status"], "withdrawn");
+    assert_eq!(status_of(&res.body, "curie"), "withdrawn");
+    let whole = all_pages(&app, &op, &format!("/v1/inquiries/{}/events?", s.id), 100).await;
+    let inquiry_level: Vec<(Value, Value)> = whole
+        .iter()
+        .filter(|e| e["action"] == "inquiry_withdrawn")
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect();
+    assert_eq!(inquiry_level, vec![(Value::Null, json!("not_given"))]);
+    let reasons: Vec<Value> = whole
+        .iter()
+        .filter(|e| e["action"] == "referral_withdrawn")
+        .map(|e| json!([e["institution_id"], e["to"]]))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            json!(["gustave-roussy", "found_partner"]),
+            json!(["curie", "not_given"])
+        ]
+    );
+    withdraw(&app, &s.id, &s.token, None)
+        .await
+        .assert_problem(409, "nothing_to_withdraw");
+}
+
+#[actix_web::test]
+async fn after_a_partial_withdrawal_the_inquiry_status_follows_the_remaining_referrals() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie", "gustave-roussy"], "Follow the rest").await;
+    let id = &s.referrals["curie"];
+    let tag = start_review(&app, &curie, id).await;
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        &tag,
+        json!({"to": "declined", "reason_code": "no_capacity"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    // Curie declined, Gustave Roussy withdrawn: every institution answered, none accepted.
+    let res = withdraw(
+        &app,
+        &s.id,
+        &s.token,
+        Some(json!({"institution_id": "gustave-roussy", "reason_code": "no_longer_needed"})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["status"], "closed");
+    // Withdrawing from Curie, which declined, is refused with its state; nothing else is open.
+    let res = withdraw(
+        &app,
+        &s.id,
+        &s.token,
+        Some(json!({"institution_id": "curie"})),
+    )
+    .await;
+    res.assert_problem(409, "referral_closed");
+    assert!(res.body["detail"].as_str().unwrap().contains("declined"));
+    withdraw(&app, &s.id, &s.token, Some(json!({})))
+        .await
+        .assert_problem(409, "nothing_to_withdraw");
+
+    // The only referral, withdrawn by institution: the inquiry is withdrawn.
+    let t = submit(&app, &["curie"], "Only one").await;
+    let res = withdraw(
+        &app,
+        &t.id,
+        &t.token,
+        Some(json!({"institution_id": "curie", "reason_code": "submitted_in_error"})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["status"], "withdrawn");
+}
+
+#[actix_web::test]
+async fn a_withdrawal_body_is_checked_field_by_field() {
+    let app = TestApp::new().await;
+    let s = submit(&app, &["curie"], "Checked withdrawal").await;
+    let cases = [
+        (
+            json!({"reason_code": "bored"}),
+            vec![("/reason_code", "invalid_enum")],
+        ),
+        (
+            json!({"reason_code": null}),
+            vec![("/reason_code", "invalid_type")],
+        ),
+        (json!({"reason": ""}), vec![("/reason", "required")]),
+        (
+            json!({"reason": "x".repeat(2001)}),
+            vec![("/reason", "too_long")],
+        ),
+        (
+            json!({"reason": "bad\u{0007}bell"}),
+            vec![("/reason", "invalid_characters")],
+        ),
+        (
+            json!({"institution_id": "c".repeat(41)}),
+            vec![("/institution_id", "too_long")],
+        ),
+        (
+            json!({"institution_id": 7, "why": "x"}),
+            vec![
+                ("/institution_id", "invalid_type"),
+                ("/why", "unknown_field"),
+            ],
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = withdraw(&app, &s.id, &s.token, Some(body.clone())).await;
+        assert_eq!(res.status, 422, "{body}: {}", res.body);
+        let expected: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(p, c)| (p.to_owned(), c.to_owned()))
+            .collect();
+        assert_eq!(res.field_errors(), expected, "{body}");
+    }
+    let res = app
+        .post(&format!("/v1/inquiries/{}/withdraw", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .raw("{\"reason\": ", Some("application/json"))
+        .send()
+        .await;
+    res.assert_problem(400, "malformed_json");
+    let res = app
+        .post(&format!("/v1/inquiries/{}/withdraw", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .raw("reason=bored", Some("text/plain"))
+        .send()
+        .await;
+    res.assert_problem(415, "unsupported_media_type");
+    // Nothing was withdrawn by the refused requests.
+    let seen = app
+        .get(&format!("/v1/inquiries/{}", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    assert_eq!(seen.body["status"], "submitted");
+    // Every reason of the taxonomy is taken.
+    let taxonomy = app.get("/v1/taxonomy").send().await;
+    let reasons: Vec<String> = taxonomy.body["withdrawal_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        reasons,
+        guichet::domain::taxonomy::WithdrawalReason::ALL
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        reasons.contains(&"not_given".to_owned()) && reasons.contains(&"found_partner".to_owned())
+    );
+    let res = withdraw(
+        &app,
+        &s.id,
+        &s.token,
+        Some(json!({"reason_code": "other", "reason": "Budget moved to another programme."})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+}
+
+#[actix_web::test]
+async fn withdrawing_from_the_desk_records_the_reason_and_names_no_institution() {
+    let app = TestApp::new().await;
+    let op = app.operator().await;
+    let mut body = radioligand_trial();
+    body["inquiry_type"] = json!("other");
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.body["status"], "on_desk");
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    // No institution holds it yet.
+    withdraw(&app, &id, &token, Some(json!({"institution_id": "curie"})))
+        .await
+        .assert_problem(404, "not_found");
+    let res = withdraw(
+        &app,
+        &id,
+        &token,
+        Some(json!({"reason_code": "project_stopped"})),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["status"], "withdrawn");
+    let trail = all_pages(&app, &op, &format!("/v1/inquiries/{id}/events?"), 100).await;
+    let last = trail.last().unwrap();
+    assert_eq!(
+        (
+            &last["action"],
+            &last["actor_kind"],
+            &last["from"],
+            &last["to"]
+        ),
+        (
+            &json!("inquiry_withdrawn"),
+            &json!("submitter"),
+            &json!("desk"),
+            &json!("project_stopped")
+        )
+    );
 }
 
 #[actix_web::test]

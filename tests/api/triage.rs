@@ -758,6 +758,540 @@ async fn twenty_parallel_transitions_with_one_etag_make_exactly_one_change() {
     assert_eq!(changes, 1);
 }
 
+/// Every item of every page of `path` (which already has a `?` query), `limit` at a time.
+pub(crate) async fn all_pages(app: &TestApp, token: &str, path: &str, limit: u32) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..200 {
+        let url = match &cursor {
+            Some(c) => format!("{path}&limit={limit}&cursor={c}"),
+            None => format!("{path}&limit={limit}"),
+        };
+        let res = app.get(&url).token(token).send().await;
+        assert_eq!(res.status, 200, "{url}: {}", res.body);
+        let page = res.body["items"].as_array().unwrap().clone();
+        assert!(page.len() <= limit as usize);
+        items.extend(page);
+        match res.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return items,
+        }
+    }
+    panic!("{path}: more than 200 pages");
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub(crate) fn actions(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_referrals_audit_trail_pages_without_skipping_or_repeating() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let s = submit(&app, &["curie"], "Paged audit").await;
+    let id = &s.referrals["curie"];
+    start_review(&app, &curie, id).await;
+    for i in 0..4 {
+        let res = app
+            .post(&format!("/v1/referrals/{id}/messages"))
+            .token(&curie)
+            .json(json!({"body": format!("Note {i}"), "visibility": "internal"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let path = format!("/v1/referrals/{id}/events?");
+    let whole = all_pages(&app, &curie, &path, 100).await;
+    // Routed, two transitions, four notes.
+    assert_eq!(whole.len(), 7, "{whole:?}");
+    assert_eq!(actions(&whole)[0], "referral_routed");
+    let mut sorted = ids(&whole);
+    sorted.sort();
+    assert_eq!(sorted, ids(&whole), "oldest first");
+    for limit in [1, 2, 3] {
+        assert_eq!(
+            ids(&all_pages(&app, &curie, &path, limit).await),
+            ids(&whole),
+            "limit {limit}"
+        );
+    }
+    for e in &whole {
+        assert_eq!(e["referral_id"], id.as_str());
+        assert_eq!(e["inquiry_id"], s.id.as_str());
+        assert_eq!(e["institution_id"], "curie");
+    }
+    for bad in ["limit=0", "limit=101", "limit=x"] {
+        let res = app
+            .get(&format!("/v1/referrals/{id}/events?{bad}"))
+            .token(&curie)
+            .send()
+            .await;
+        assert_eq!(res.status, 400, "{bad}: {}", res.body);
+    }
+    app.get(&format!("/v1/referrals/{id}/events?cursor=bm90LWEtdXVpZA"))
+        .token(&curie)
+        .send()
+        .await
+        .assert_problem(400, "invalid_cursor");
+}
+
+#[actix_web::test]
+async fn an_inquirys_audit_trail_shows_staff_only_their_own_referrals() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let gr = app
+        .staff("t@gr.fr", Role::Triager, Some("gustave-roussy"))
+        .await;
+    let aphp = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
+    let op = app.operator().await;
+    let s = submit(&app, &["curie", "gustave-roussy"], "Shared audit").await;
+    let (curie_ref, gr_ref) = (&s.referrals["curie"], &s.referrals["gustave-roussy"]);
+    start_review(&app, &curie, curie_ref).await;
+    start_review(&app, &gr, gr_ref).await;
+    app.post(&format!("/v1/referrals/{gr_ref}/messages"))
+        .token(&gr)
+        .json(json!({"body": "GR only", "visibility": "internal"}))
+        .send()
+        .await;
+
+    let path = format!("/v1/inquiries/{}/events?", s.id);
+    let everything = all_pages(&app, &op, &path, 100).await;
+    let mut sorted = ids(&everything);
+    sorted.sort();
+    assert_eq!(sorted, ids(&everything), "oldest first");
+    let of = |items: &[Value], referral: Option<&str>| -> Vec<String> {
+        actions(
+            &items
+                .iter()
+                .filter(|e| e["referral_id"].as_str() == referral)
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        of(&everything, None),
+        vec!["inquiry_submitted", "inquiry_routed"]
+    );
+    assert_eq!(
+        of(&everything, Some(curie_ref)),
+        vec!["referral_routed", "status_changed", "status_changed"]
+    );
+    assert_eq!(
+        of(&everything, Some(gr_ref)),
+        vec![
+            "referral_routed",
+            "status_changed",
+            "status_changed",
+            "message_posted"
+        ]
+    );
+    assert!(everything.iter().all(|e| e["inquiry_id"] == s.id.as_str()));
+
+    // Curie's staff: the inquiry's own records and Curie's referral's, never Gustave Roussy's.
+    let seen = all_pages(&app, &curie, &path, 100).await;
+    let expected: Vec<Value> = everything
+        .iter()
+        .filter(|e| e["referral_id"].is_null() || e["referral_id"] == curie_ref.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(seen, expected);
+    assert!(!seen.iter().any(|e| e["institution_id"] == "gustave-roussy"));
+    assert_eq!(
+        ids(&all_pages(&app, &curie, &path, 2).await),
+        ids(&expected),
+        "pages of two"
+    );
+    let gr_seen = all_pages(&app, &gr, &path, 1).await;
+    assert!(
+        gr_seen
+            .iter()
+            .all(|e| e["referral_id"].is_null() || e["referral_id"] == gr_ref.as_str())
+    );
+    assert_eq!(gr_seen.len(), 6);
+
+    // Not an institution of the inquiry, a missing inquiry, a malformed id: the same 404.
+    for (token, inquiry) in [
+        (&aphp, s.id.clone()),
+        (&op, "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f".to_owned()),
+        (&curie, "01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f".to_owned()),
+        (&op, "not-an-id".to_owned()),
+    ] {
+        app.get(&format!("/v1/inquiries/{inquiry}/events"))
+            .token(token)
+            .send()
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let res = app
+        .get(&format!("/v1/inquiries/{}/events", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .send()
+        .await;
+    res.assert_problem(401, "invalid_token");
+    app.get(&format!("/v1/inquiries/{}/events?limit=101", s.id))
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(400, "invalid_limit");
+}
+
+#[actix_web::test]
+async fn operators_read_the_platform_audit_with_filters() {
+    let app = TestApp::new().await;
+    let curie_id = app.user("t@curie.fr", Role::Triager, Some("curie")).await;
+    let curie = app.login("t@curie.fr").await.0;
+    let admin = app
+        .staff("a@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let op = app.operator().await;
+    let a = submit(&app, &["curie", "gustave-roussy"], "Audited A").await;
+    let b = submit(&app, &["curie"], "Audited B").await;
+    start_review(&app, &curie, &a.referrals["curie"]).await;
+    let res = app
+        .post(&format!(
+            "/v1/inquiries/{}/referrals/{}/messages",
+            b.id, b.referrals["curie"]
+        ))
+        .header("X-Tracking-Token", &b.token)
+        .json(json!({"body": "Any news?"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+
+    let everything = all_pages(&app, &op, "/v1/audit?", 100).await;
+    let mut newest_first = ids(&everything);
+    newest_first.sort();
+    newest_first.reverse();
+    assert_eq!(ids(&everything), newest_first, "newest first");
+    assert_eq!(
+        ids(&all_pages(&app, &op, "/v1/audit?", 3).await),
+        ids(&everything),
+        "pages of three neither skip nor repeat"
+    );
+    let only = |pred: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        ids(&everything
+            .iter()
+            .filter(|e| pred(e))
+            .cloned()
+            .collect::<Vec<_>>())
+    };
+    let cases: Vec<(String, Vec<String>)> = vec![
+        (
+            format!("actor_id={curie_id}"),
+            only(&|e| e["actor_id"] == curie_id.as_str()),
+        ),
+        (
+            "actor_kind=submitter".into(),
+            only(&|e| e["actor_kind"] == "submitter"),
+        ),
+        (
+            "actor_kind=user&action=status_changed".into(),
+            only(&|e| e["actor_kind"] == "user" && e["action"] == "status_changed"),
+        ),
+        (
+            "action=logged_in".into(),
+            only(&|e| e["action"] == "logged_in"),
+        ),
+        (
+            format!("object_type=referral&object_id={}", a.referrals["curie"]),
+            only(&|e| e["referral_id"] == a.referrals["curie"].as_str()),
+        ),
+        (
+            format!("object_type=inquiry&object_id={}", b.id),
+            only(&|e| e["inquiry_id"] == b.id.as_str()),
+        ),
+        (
+            "object_type=institution&object_id=gustave-roussy".into(),
+            only(&|e| e["institution_id"] == "gustave-roussy"),
+        ),
+        (
+            "object_type=referral".into(),
+            only(&|e| !e["referral_id"].is_null()),
+        ),
+        (
+            format!("object_id={}", a.id),
+            only(&|e| e["inquiry_id"] == a.id.as_str()),
+        ),
+        (
+            "object_id=curie".into(),
+            only(&|e| e["institution_id"] == "curie"),
+        ),
+    ];
+    for (query, expected) in cases {
+        assert!(
+            !expected.is_empty(),
+            "{query} selects nothing: it proves nothing"
+        );
+        assert!(
+            expected.len() < everything.len(),
+            "{query} selects everything"
+        );
+        let got = all_pages(&app, &op, &format!("/v1/audit?{query}"), 2).await;
+        assert_eq!(ids(&got), expected, "{query}");
+    }
+    // Filters combine with AND: an account's records are never the system's.
+    for query in [
+        format!("actor_id={curie_id}&actor_kind=system"),
+        "action=user_created&actor_kind=submitter".to_owned(),
+    ] {
+        let got = all_pages(&app, &op, &format!("/v1/audit?{query}"), 2).await;
+        assert!(got.is_empty(), "{query}: {got:?}");
+    }
+
+    // Times: `from` inclusive, `to` exclusive, on the records' own time.
+    let middle = everything[everything.len() / 2]["at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at = |e: &Value| chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
+    let cut = chrono::DateTime::parse_from_rfc3339(&middle).unwrap();
+    let from = all_pages(&app, &op, &format!("/v1/audit?from={middle}"), 100).await;
+    assert_eq!(ids(&from), only(&|e| at(e) >= cut));
+    let to = all_pages(&app, &op, &format!("/v1/audit?to={middle}"), 100).await;
+    assert_eq!(ids(&to), only(&|e| at(e) < cut));
+    assert_eq!(from.len() + to.len(), everything.len());
+    let empty = all_pages(
+        &app,
+        &op,
+        &format!("/v1/audit?from={middle}&to={middle}"),
+        100,
+    )
+    .await;
+    assert!(empty.is_empty());
+
+    // Wrong filters are 400 `invalid_query`; other staff may not read it.
+    for bad in [
+        "action=teleported",
+        "actor_kind=robot",
+        "object_type=contract",
+        "from=yesterday",
+        "to=-0001-01-01T00:00:00Z",
+        "actor_id=",
+        "object_id=",
+        "colour=blue",
+    ] {
+        app.get(&format!("/v1/audit?{bad}"))
+            .token(&op)
+            .send()
+            .await
+            .assert_problem(400, "invalid_query");
+    }
+    let long = "x".repeat(65);
+    app.get(&format!("/v1/audit?object_id={long}"))
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+    app.get("/v1/audit?cursor=garbage")
+        .token(&op)
+        .send()
+        .await
+        .assert_problem(400, "invalid_cursor");
+    for token in [&curie, &admin] {
+        app.get("/v1/audit")
+            .token(token)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    app.get("/v1/audit")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn staff_see_the_other_referrals_institution_and_status_and_nothing_else() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let gr = app
+        .staff("t@gr.fr", Role::Triager, Some("gustave-roussy"))
+        .await;
+    let op = app.operator().await;
+    let gr_contact = app
+        .post("/v1/institutions/gustave-roussy/contacts")
+        .token(&op)
+        .json(json!({"name": "Dr Hidden Person", "email": "hidden.person@gustaveroussy.fr"}))
+        .send()
+        .await;
+    assert_eq!(gr_contact.status, 201, "{}", gr_contact.body);
+    let s = submit(&app, &["curie", "gustave-roussy", "pasteur"], "Coordinate").await;
+    let gr_ref = &s.referrals["gustave-roussy"];
+    let tag = start_review(&app, &gr, gr_ref).await;
+    app.post(&format!("/v1/referrals/{gr_ref}/messages"))
+        .token(&gr)
+        .json(json!({"body": "GR internal secret", "visibility": "internal"}))
+        .send()
+        .await;
+    let res = transition(
+        &app,
+        &gr,
+        gr_ref,
+        &tag,
+        json!({"to": "declined", "reason_code": "no_capacity", "reason_text": "GR decline note", "message": "GR external words"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+
+    let res = app
+        .get(&format!("/v1/referrals/{}", s.referrals["curie"]))
+        .token(&curie)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let others = &res.body["inquiry"]["other_referrals"];
+    let mut expected = vec![
+        json!({"institution_id": "gustave-roussy", "institution_name": "Gustave Roussy", "status": "declined"}),
+    ];
+    if s.referrals.contains_key("pasteur") {
+        expected.push(
+            json!({"institution_id": "pasteur", "institution_name": "Institut Pasteur", "status": "new"}),
+        );
+    }
+    // Exactly these three keys each.
+    let mut got: Vec<Value> = others.as_array().unwrap().clone();
+    got.sort_by_key(|o| o["institution_id"].as_str().unwrap().to_owned());
+    assert_eq!(got, expected);
+    let keys: BTreeSet<&str> = res.body["inquiry"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "id",
+            "reference",
+            "submitter",
+            "inquiry_type",
+            "title",
+            "summary",
+            "therapeutic_areas",
+            "modalities",
+            "stage",
+            "keywords",
+            "created_at",
+            "other_referrals"
+        ])
+    );
+    let text = res.body.to_string();
+    for secret in [
+        "GR internal secret",
+        "GR decline note",
+        "GR external words",
+        "no_capacity",
+        "hidden.person@gustaveroussy.fr",
+        "Dr Hidden Person",
+        gr_ref.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // Gustave Roussy sees Curie's referral the same way.
+    let res = app
+        .get(&format!("/v1/referrals/{gr_ref}"))
+        .token(&gr)
+        .send()
+        .await;
+    let names: Vec<&str> = res.body["inquiry"]["other_referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["institution_id"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"curie") && !names.contains(&"gustave-roussy"));
+}
+
+#[actix_web::test]
+async fn no_message_is_posted_to_a_final_referral_by_anyone() {
+    let app = TestApp::new().await;
+    let curie = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let op = app.operator().await;
+    let s = submit(&app, &["curie", "gustave-roussy"], "Closed threads").await;
+    let id = &s.referrals["curie"];
+    let tag = start_review(&app, &curie, id).await;
+    let res = transition(
+        &app,
+        &curie,
+        id,
+        &tag,
+        json!({"to": "declined", "reason_code": "out_of_scope"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let thread = format!("/v1/referrals/{id}/messages?limit=100");
+    let before = app.get(&thread).token(&curie).send().await.body["items"].clone();
+    for (token, visibility) in [
+        (&curie, "external"),
+        (&curie, "internal"),
+        (&op, "internal"),
+    ] {
+        let res = app
+            .post(&format!("/v1/referrals/{id}/messages"))
+            .token(token)
+            .json(json!({"body": "One more thing", "visibility": visibility}))
+            .send()
+            .await;
+        res.assert_problem(409, "referral_closed");
+        assert!(
+            res.body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("This referral is declined;"),
+            "{}",
+            res.body
+        );
+    }
+    let res = app
+        .post(&format!("/v1/inquiries/{}/referrals/{id}/messages", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .json(json!({"body": "Are you sure?"}))
+        .send()
+        .await;
+    res.assert_problem(409, "referral_closed");
+    assert!(
+        res.body["detail"].as_str().unwrap().contains("declined"),
+        "{}",
+        res.body
+    );
+    assert_eq!(
+        app.get(&thread).token(&curie).send().await.body["items"],
+        before,
+        "nothing was posted"
+    );
+
+    // A referral the submitter withdrew takes no staff message either.
+    let gr = app
+        .staff("t@gr.fr", Role::Triager, Some("gustave-roussy"))
+        .await;
+    let gr_ref = &s.referrals["gustave-roussy"];
+    let res = app
+        .post(&format!("/v1/inquiries/{}/withdraw", s.id))
+        .header("X-Tracking-Token", &s.token)
+        .json(json!({"institution_id": "gustave-roussy"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = app
+        .post(&format!("/v1/referrals/{gr_ref}/messages"))
+        .token(&gr)
+        .json(json!({"body": "Noted", "visibility": "internal"}))
+        .send()
+        .await;
+    res.assert_problem(409, "referral_closed");
+    assert!(res.body["detail"].as_str().unwrap().contains("withdrawn"));
+}
+
 #[actix_web::test]
 async fn figures_count_responses_decisions_and_reasons() {
     let app = TestApp::new().await;

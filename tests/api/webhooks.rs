@@ -1214,3 +1214,121 @@ async fn retries_never_hold_up_first_attempts() {
         "then the retry"
     );
 }
+
+/// A withdrawal's reason code reaches subscribers: the institution's endpoint in the status
+/// change of its referral (one institution, or the whole inquiry), the platform in
+/// `inquiry.withdrawn` (the whole inquiry only).
+#[actix_web::test]
+async fn a_withdrawal_tells_subscribers_its_reason_code() {
+    let app = TestApp::new().await;
+    let receiver = Receiver::start().await;
+    let admin = app
+        .staff(
+            "admin@gr.fr",
+            Role::InstitutionAdmin,
+            Some("gustave-roussy"),
+        )
+        .await;
+    let op = app.operator().await;
+    endpoint(
+        &app,
+        &admin,
+        json!({"url": receiver.url(), "event_types": ["referral.status_changed"]}),
+    )
+    .await;
+    let mut body = psma_inquiry();
+    body["preferred_institutions"] = json!(["curie", "gustave-roussy"]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let inquiry = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let withdraw = |b: Option<Value>| {
+        let (app, inquiry, token) = (&app, inquiry.clone(), token.clone());
+        async move {
+            let req = app
+                .post(&format!("/v1/inquiries/{inquiry}/withdraw"))
+                .header("X-Tracking-Token", &token);
+            let res = match b {
+                Some(b) => req.json(b).send().await,
+                None => req.send().await,
+            };
+            assert_eq!(res.status, 200, "{}", res.body);
+        }
+    };
+    withdraw(Some(json!({"institution_id": "gustave-roussy", "reason_code": "found_partner", "reason": "Thanks."}))).await;
+    app.worker(clock()).drain().await.unwrap();
+    let got = receiver.requests();
+    assert_eq!(got.len(), 1);
+    let data = got[0].json()["data"].clone();
+    assert_eq!(data["to"], "withdrawn");
+    assert_eq!(data["reason_code"], "submitter_withdrew");
+    assert_eq!(data["withdrawal_reason"], "found_partner");
+    assert!(
+        !String::from_utf8_lossy(&got[0].body).contains("Thanks."),
+        "ids and codes, never text"
+    );
+    // One institution only: no inquiry-level event.
+    assert!(!types(&feed(&app, &op, "?limit=100").await).contains(&"inquiry.withdrawn".to_owned()));
+
+    // A triager's change meanwhile carries no withdrawal reason.
+    let curie_triager = app.staff("t@curie.fr", Role::Triager, Some("curie")).await;
+    let referral = res.body["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["institution"]["id"] == "curie")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post(&format!("/v1/referrals/{referral}/transitions"))
+        .token(&curie_triager)
+        .header("If-Match", "\"1\"")
+        .json(json!({"to": "acknowledged"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    withdraw(None).await;
+    let page = feed(
+        &app,
+        &op,
+        "?types=inquiry.withdrawn,referral.status_changed&limit=100",
+    )
+    .await;
+    let items = page["items"].as_array().unwrap();
+    let withdrawn: Vec<&Value> = items
+        .iter()
+        .filter(|e| e["type"] == "inquiry.withdrawn")
+        .collect();
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0]["data"]["reason_code"], "not_given");
+    assert_eq!(withdrawn[0]["data"]["was_on_desk"], false);
+    assert_eq!(
+        withdrawn[0]["data"]["referral_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let curie: Vec<&Value> = items
+        .iter()
+        .filter(|e| {
+            e["type"] == "referral.status_changed"
+                && e["data"]["institution_id"] == "curie"
+                && e["data"]["to"] == "withdrawn"
+        })
+        .collect();
+    assert_eq!(curie.len(), 1);
+    assert_eq!(curie[0]["data"]["withdrawal_reason"], "not_given");
+    let changes = feed(&app, &op, "?types=referral.status_changed&limit=100").await;
+    let changes = changes["items"].as_array().unwrap();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    for e in changes {
+        assert_eq!(
+            e["data"]["to"] == "withdrawn",
+            !e["data"]["withdrawal_reason"].is_null(),
+            "{e}"
+        );
+    }
+}
