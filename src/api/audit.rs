@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::extract::{PageQuery, encode_cursor, page_limit, uuid_cursor};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::api::extract::{PageQuery, encode_cursor, invalid_cursor, page_limit};
 use crate::api::views::EventList;
 use crate::domain::account::Staff;
 use crate::domain::taxonomy::{ActorKind, AuditAction, AuditObjectType};
 use crate::error::Error;
-use crate::service::audit::AuditFilter;
+use crate::service::audit::{AuditCursor, AuditFilter};
 use crate::service::{self, Guichet};
 
 /// The longest `actor_id` or `object_id` (ids are UUIDs or institution slugs).
@@ -98,10 +101,39 @@ fn id_filter(name: &str, value: &Option<String>) -> Result<Option<String>, Error
     }
 }
 
+/// The platform audit's cursor: base64url of `<microseconds>|<id>` of the last record seen.
+fn encode_audit_cursor(c: &AuditCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", c.at.and_utc().timestamp_micros(), c.id))
+}
+
+fn decode_audit_cursor(s: &str) -> Result<AuditCursor, Error> {
+    let text = URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid_cursor)?;
+    let (micros, id) = text.split_once('|').ok_or_else(invalid_cursor)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid_cursor)?
+        .naive_utc();
+    uuid::Uuid::parse_str(id).map_err(|_| invalid_cursor())?;
+    Ok(AuditCursor {
+        at,
+        id: id.to_owned(),
+    })
+}
+
 impl AuditQuery {
     fn resolve(&self) -> Result<(AuditFilter, i64), Error> {
         let limit = page_limit(self.limit)?;
-        let before = uuid_cursor(self.cursor.as_deref())?;
+        let before = self
+            .cursor
+            .as_deref()
+            .map(decode_audit_cursor)
+            .transpose()?;
         let filter = AuditFilter {
             actor_id: id_filter("actor_id", &self.actor_id)?,
             actor_kind: self.actor_kind,
@@ -118,7 +150,7 @@ impl AuditQuery {
 
 /// Read the platform's audit trail
 ///
-/// Every record of every change, newest first, for operators (403 for other staff): who
+/// Every record of every change, newest first (by time, then id), for operators (403 for other staff): who
 /// (`actor_kind`, `actor_id`), what (`action`), about what (`object_type`, `object_id`), when
 /// (`from`, `to`). Filters combine with AND; an unknown `action` is a 400 `invalid_query`.
 /// Pass `next_cursor` back with the same filters for the next page.
@@ -145,7 +177,7 @@ pub async fn audit_list(
     let (filter, limit) = query.resolve()?;
     let page = service::audit::audit_list(&g, &actor, filter, limit).await?;
     Ok(web::Json(EventList {
-        next_cursor: page.next_after.as_deref().map(encode_cursor),
+        next_cursor: page.next_after.as_ref().map(encode_audit_cursor),
         items: page.items.into_iter().map(Into::into).collect(),
     }))
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::events;
+use crate::db::schema::{events, inquiries, referrals};
 use crate::domain::taxonomy::{ActorKind, AuditAction, AuditObjectType};
 use crate::error::Error;
 
@@ -139,6 +139,13 @@ pub fn inquiry_page(
         .load(conn)?)
 }
 
+/// Where a page of the platform's audit starts: the time and id of the last record seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub at: NaiveDateTime,
+    pub id: String,
+}
+
 /// The platform-wide audit's filters, all optional and combined with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
@@ -147,19 +154,42 @@ pub struct AuditFilter {
     pub action: Option<AuditAction>,
     /// Rows naming an object of this type (with `object_id`: that object).
     pub object_type: Option<AuditObjectType>,
-    /// With `object_type`, the object in that column; alone, in any of the three.
+    /// With `object_type`, an object of that type; alone, whatever object has this id.
     pub object_id: Option<String>,
     /// `created_at` at or after.
     pub from: Option<NaiveDateTime>,
     /// `created_at` before.
     pub to: Option<NaiveDateTime>,
-    /// Newest first: the page starts below this id.
-    pub before: Option<String>,
+    /// Newest first: the page starts below this position.
+    pub before: Option<AuditCursor>,
 }
 
-/// One page of the whole audit, newest first. Each filter has an index that leads with its
-/// column and ends with `id` (migration `000020_audit_indexes`), so a page reads one index in
-/// `id` order whatever the table's size.
+/// The type of the object an id names: an inquiry, else a referral, else an institution (ids
+/// are UUIDs, unique across tables; institution ids are slugs).
+fn object_type_of(conn: &mut DbConn, id: &str) -> Result<AuditObjectType, Error> {
+    let inquiry: i64 = inquiries::table
+        .filter(inquiries::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if inquiry > 0 {
+        return Ok(AuditObjectType::Inquiry);
+    }
+    let referral: i64 = referrals::table
+        .filter(referrals::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(if referral > 0 {
+        AuditObjectType::Referral
+    } else {
+        AuditObjectType::Institution
+    })
+}
+
+/// One page of the whole audit, newest first by `(created_at, id)`, so that a period is one
+/// index range. The filters with many rows per value (actor, action, institution) have an
+/// index `(column, created_at, id)`, the others (an inquiry's, a referral's records) few rows
+/// per value (migration `000020_audit_indexes`): a page reads one index range whatever the
+/// table's size. Keyset pagination, never `OFFSET`.
 pub fn audit_page(conn: &mut DbConn, f: &AuditFilter, limit: i64) -> Result<Vec<EventRow>, Error> {
     let mut query = events::table.into_boxed();
     if let Some(actor) = &f.actor_id {
@@ -171,7 +201,13 @@ pub fn audit_page(conn: &mut DbConn, f: &AuditFilter, limit: i64) -> Result<Vec<
     if let Some(action) = f.action {
         query = query.filter(events::action.eq(action.as_str()));
     }
-    match (f.object_type, &f.object_id) {
+    // An id alone names one object: find its type first, so the filter is one indexed
+    // column (an `OR` over three columns is a scan of the table on SQLite).
+    let object_type = match (f.object_type, &f.object_id) {
+        (None, Some(id)) => Some(object_type_of(conn, id)?),
+        (given, _) => given,
+    };
+    match (object_type, &f.object_id) {
         (Some(AuditObjectType::Inquiry), Some(id)) => {
             query = query.filter(events::inquiry_id.eq(id.clone()));
         }
@@ -190,15 +226,7 @@ pub fn audit_page(conn: &mut DbConn, f: &AuditFilter, limit: i64) -> Result<Vec<
         (Some(AuditObjectType::Institution), None) => {
             query = query.filter(events::institution_id.is_not_null());
         }
-        (None, Some(id)) => {
-            query = query.filter(
-                events::inquiry_id
-                    .eq(id.clone())
-                    .or(events::referral_id.eq(id.clone()))
-                    .or(events::institution_id.eq(id.clone())),
-            );
-        }
-        (None, None) => {}
+        (None, _) => {}
     }
     if let Some(from) = f.from {
         query = query.filter(events::created_at.ge(from));
@@ -206,11 +234,15 @@ pub fn audit_page(conn: &mut DbConn, f: &AuditFilter, limit: i64) -> Result<Vec<
     if let Some(to) = f.to {
         query = query.filter(events::created_at.lt(to));
     }
-    if let Some(before) = &f.before {
-        query = query.filter(events::id.lt(before.clone()));
+    if let Some(c) = &f.before {
+        // `(created_at, id) < (at, id)`, written so that the first condition is an index
+        // range (PostgreSQL does not read `a < x OR (a = x AND b < y)` as one).
+        query = query
+            .filter(events::created_at.le(c.at))
+            .filter(events::created_at.lt(c.at).or(events::id.lt(c.id.clone())));
     }
     Ok(query
-        .order(events::id.desc())
+        .order((events::created_at.desc(), events::id.desc()))
         .limit(limit)
         .select(EVENT_COLUMNS)
         .load(conn)?)

@@ -3,7 +3,7 @@
 //! (operators). A referral's own trail is `triage::referral_events`.
 
 use crate::db::audit;
-pub use crate::db::audit::{AuditFilter, EventRow};
+pub use crate::db::audit::{AuditCursor, AuditFilter, EventRow};
 use crate::db::inquiries as store;
 use crate::domain::account::Staff;
 use crate::error::Error;
@@ -43,11 +43,14 @@ pub async fn audit_list(
     actor: &Staff,
     filter: AuditFilter,
     limit: i64,
-) -> Result<Page<EventRow>, Error> {
+) -> Result<Page<EventRow, AuditCursor>, Error> {
     operator_only(actor)?;
     g.db.run(move |conn| {
         let rows = audit::audit_page(conn, &filter, limit + 1)?;
-        Ok(Page::from_rows(rows, limit, |e| e.id.clone()))
+        Ok(Page::from_rows(rows, limit, |e| AuditCursor {
+            at: e.created_at,
+            id: e.id.clone(),
+        }))
     })
     .await
 }

@@ -969,10 +969,15 @@ async fn operators_read_the_platform_audit_with_filters() {
     assert_eq!(res.status, 201, "{}", res.body);
 
     let everything = all_pages(&app, &op, "/v1/audit?", 100).await;
-    let mut newest_first = ids(&everything);
-    newest_first.sort();
-    newest_first.reverse();
-    assert_eq!(ids(&everything), newest_first, "newest first");
+    let position = |e: &Value| {
+        (
+            chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap(),
+            e["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let mut newest_first = everything.clone();
+    newest_first.sort_by_key(|e| std::cmp::Reverse(position(e)));
+    assert_eq!(everything, newest_first, "newest first, by time then id");
     assert_eq!(
         ids(&all_pages(&app, &op, "/v1/audit?", 3).await),
         ids(&everything),
@@ -1021,6 +1026,10 @@ async fn operators_read_the_platform_audit_with_filters() {
         (
             format!("object_id={}", a.id),
             only(&|e| e["inquiry_id"] == a.id.as_str()),
+        ),
+        (
+            format!("object_id={}", a.referrals["gustave-roussy"]),
+            only(&|e| e["referral_id"] == a.referrals["gustave-roussy"].as_str()),
         ),
         (
             "object_id=curie".into(),
