@@ -1117,8 +1117,8 @@ pub struct EventList {
     pub next_cursor: Option<String>,
 }
 
-impl From<crate::db::audit::EventRow> for EventView {
-    fn from(e: crate::db::audit::EventRow) -> Self {
+impl From<crate::service::audit::EventRow> for EventView {
+    fn from(e: crate::service::audit::EventRow) -> Self {
         EventView {
             id: e.id,
             inquiry_id: e.inquiry_id,
