@@ -2,7 +2,7 @@
 //! (`/v1/audit`). A referral's is in `referrals.rs`.
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -113,10 +113,12 @@ fn decode_audit_cursor(s: &str) -> Result<AuditCursor, Error> {
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(invalid_cursor)?;
     let (micros, id) = text.split_once('|').ok_or_else(invalid_cursor)?;
+    // Only times both databases store (PostgreSQL refuses years past 294276 that chrono makes).
     let at = micros
         .parse::<i64>()
         .ok()
         .and_then(DateTime::from_timestamp_micros)
+        .filter(|t| (0..=9999).contains(&t.year()))
         .ok_or_else(invalid_cursor)?
         .naive_utc();
     uuid::Uuid::parse_str(id).map_err(|_| invalid_cursor())?;

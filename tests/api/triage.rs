@@ -1101,11 +1101,25 @@ async fn operators_read_the_platform_audit_with_filters() {
         .send()
         .await
         .assert_problem(400, "invalid_query");
-    app.get("/v1/audit?cursor=garbage")
-        .token(&op)
-        .send()
-        .await
-        .assert_problem(400, "invalid_cursor");
+    // Forged cursors: not ours, or a time neither database stores, are a 400, never a 500.
+    use base64::Engine;
+    let forge = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    for cursor in [
+        "garbage".to_owned(),
+        forge("12|not-a-uuid"),
+        forge(&format!(
+            "{}|01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f",
+            i64::MAX
+        )),
+        forge("8000000000000000000|01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"),
+        forge("-8000000000000000000|01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f"),
+    ] {
+        app.get(&format!("/v1/audit?cursor={cursor}"))
+            .token(&op)
+            .send()
+            .await
+            .assert_problem(400, "invalid_cursor");
+    }
     for token in [&curie, &admin] {
         app.get("/v1/audit")
             .token(token)
