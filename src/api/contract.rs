@@ -305,6 +305,8 @@ fn text_patterns(doc: &mut Value) {
         "SubmitterInput",
         "ContactCreate",
         "ContactUpdate",
+        "InstitutionCreate",
+        "InstitutionUpdate",
         "MessageCreate",
         "StaffMessageCreate",
         "TransitionRequest",

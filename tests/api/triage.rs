@@ -1392,7 +1392,7 @@ async fn submit_from(app: &TestApp, organization: &str, title: &str) -> (String,
     )
 }
 
-fn ids(r: &Response) -> Vec<String> {
+fn page_ids(r: &Response) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["items"]
         .as_array()
@@ -1432,7 +1432,7 @@ async fn the_queue_finds_a_referral_by_its_reference_or_its_submitters_organizat
             .token(&curie)
             .send()
             .await;
-        assert_eq!(ids(&found), vec![referral.clone()], "q={q}");
+        assert_eq!(page_ids(&found), vec![referral.clone()], "q={q}");
         assert_eq!(found.body["items"][0]["reference"], reference.as_str());
     }
     // A fragment of a reference: the number alone.
@@ -1443,20 +1443,20 @@ async fn the_queue_finds_a_referral_by_its_reference_or_its_submitters_organizat
         .token(&curie)
         .send()
         .await;
-    assert_eq!(ids(&found), vec![second.clone()], "q={number}");
+    assert_eq!(page_ids(&found), vec![second.clone()], "q={number}");
     // The submitter's organization, in any case.
     let found = app
         .get("/v1/referrals?q=NORDLICHT")
         .token(&curie)
         .send()
         .await;
-    assert_eq!(ids(&found), vec![second.clone()]);
+    assert_eq!(page_ids(&found), vec![second.clone()]);
     let found = app
         .get("/v1/referrals?q=helios&limit=100")
         .token(&curie)
         .send()
         .await;
-    assert_eq!(ids(&found).len(), 10);
+    assert_eq!(page_ids(&found).len(), 10);
     // The exact filter, in any case; another institution's triager finds nothing.
     let found = app
         .get(&format!(
@@ -1466,20 +1466,20 @@ async fn the_queue_finds_a_referral_by_its_reference_or_its_submitters_organizat
         .token(&curie)
         .send()
         .await;
-    assert_eq!(ids(&found), vec![referral.clone()]);
+    assert_eq!(page_ids(&found), vec![referral.clone()]);
     let aphp = app.staff("t@aphp.fr", Role::Triager, Some("aphp")).await;
     let found = app
         .get(&format!("/v1/referrals?reference={reference}"))
         .token(&aphp)
         .send()
         .await;
-    assert_eq!(ids(&found), Vec::<String>::new());
+    assert_eq!(page_ids(&found), Vec::<String>::new());
     let found = app
         .get(&format!("/v1/referrals?q={reference}"))
         .token(&aphp)
         .send()
         .await;
-    assert_eq!(ids(&found), Vec::<String>::new());
+    assert_eq!(page_ids(&found), Vec::<String>::new());
     for bad in ["GU-2026-1", "000001", "GU-2026-000001x", "%25"] {
         app.get(&format!("/v1/referrals?reference={bad}"))
             .token(&curie)
@@ -1527,18 +1527,18 @@ async fn the_unassigned_filter_splits_the_queue_and_refuses_to_contradict_assign
         async move { app.get(&path).token(&claire).send().await }
     };
     assert_eq!(
-        ids(&get("/v1/referrals?unassigned=true".into()).await),
+        page_ids(&get("/v1/referrals?unassigned=true".into()).await),
         vec![nobody.clone()]
     );
     assert_eq!(
-        ids(&get("/v1/referrals?unassigned=false".into()).await),
+        page_ids(&get("/v1/referrals?unassigned=false".into()).await),
         vec![hers.clone()]
     );
     assert_eq!(
-        ids(&get("/v1/referrals?unassigned=false&assigned=me".into()).await),
+        page_ids(&get("/v1/referrals?unassigned=false&assigned=me".into()).await),
         vec![hers.clone()]
     );
-    let mut all = ids(&get("/v1/referrals".into()).await);
+    let mut all = page_ids(&get("/v1/referrals".into()).await);
     all.sort();
     let mut both = vec![nobody.clone(), hers.clone()];
     both.sort();
@@ -1696,7 +1696,7 @@ async fn the_export_holds_exactly_the_filtered_queue_across_several_pages() {
             .token(&curie)
             .send()
             .await;
-        let expected = ids(&json);
+        let expected = page_ids(&json);
         let rows = read_csv(
             &app.get(&format!("/v1/referrals/export?{filters}"))
                 .token(&curie)
