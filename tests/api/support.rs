@@ -281,6 +281,13 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         g.webhooks = webhooks;
+        // Messages no test reads go to a folder of its own under the system's temporary
+        // directory, never into the working tree.
+        g.mail.transport = guichet::mail::Transport::Folder(
+            std::env::temp_dir()
+                .join("guichet-test-mail")
+                .join(guichet::domain::new_id()),
+        );
         let service = test::init_service(api::app(g.clone(), http)).await;
         let service = actix_service::boxed::service(service.map(|r| r.map_into_boxed_body()));
         TestApp { g, service, db }
