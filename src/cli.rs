@@ -119,7 +119,7 @@ async fn users(command: UsersCommand) -> Result<(), String> {
                     .map(|e| format!("{}: {}", e.pointer.trim_start_matches('/'), e.message))
                     .collect::<Vec<_>>()
                     .join("; "),
-                crate::error::Error::Conflict { detail, .. } => detail,
+                crate::error::Error::Conflict { detail, .. } => detail.to_string(),
                 other => other.to_string(),
             })?;
             println!("created {} {} ({})", user.role, user.email, user.id);

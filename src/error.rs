@@ -6,8 +6,12 @@
 
 use std::fmt;
 
+use crate::domain::catalogue::{Msg, Text};
+use crate::domain::taxonomy::Locale;
+
 /// One wrong field of a request body or query: where (JSON pointer), what (stable code), why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// The message is rendered in the language of the response when it is written.
+#[derive(Debug, Clone, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON pointer (RFC 6901) to the field in the request, e.g. `/submitter/email`.
     #[schema(example = "/title")]
@@ -15,13 +19,30 @@ pub struct FieldError {
     /// Stable machine-readable code, e.g. `required`, `too_long`, `invalid_enum`.
     #[schema(example = "too_long")]
     pub code: String,
-    /// Human explanation.
-    #[schema(example = "must be at most 200 characters")]
-    pub message: String,
+    /// Human explanation, in the language of the response (`Content-Language`).
+    #[schema(value_type = String, example = "must be at most 200 characters")]
+    pub message: Text,
+}
+
+/// Field messages are written in the language of the response being rendered; English text
+/// from older call sites reads, in another language, the code's usual message.
+impl serde::Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let locale = crate::domain::catalogue::current_locale();
+        let message = self
+            .message
+            .render(locale, Msg::for_field_code(&self.code, &self.message));
+        let mut st = s.serialize_struct("FieldError", 3)?;
+        st.serialize_field("pointer", &self.pointer)?;
+        st.serialize_field("code", &self.code)?;
+        st.serialize_field("message", &message)?;
+        st.end()
+    }
 }
 
 impl FieldError {
-    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(pointer: impl Into<String>, code: &str, message: impl Into<Text>) -> Self {
         FieldError {
             pointer: pointer.into(),
             code: code.to_owned(),
@@ -33,18 +54,18 @@ impl FieldError {
 #[derive(Debug)]
 pub enum Error {
     /// 400: the request cannot be read (malformed JSON, bad header, bad cursor).
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: &'static str, detail: Text },
     /// 401: no valid credentials. The detail never says which part was wrong.
     Unauthorized {
         code: &'static str,
         detail: &'static str,
     },
     /// 403: authenticated, known to be allowed to see the object, not allowed to do this.
-    Forbidden { detail: String },
+    Forbidden { detail: Text },
     /// 404: missing, or not visible to the caller (the two are indistinguishable on purpose).
     NotFound { resource: &'static str },
     /// 409: the request conflicts with the current state.
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: &'static str, detail: Text },
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
     /// 428: `If-Match` is required and missing.
@@ -83,11 +104,13 @@ impl Error {
         )
     }
 
-    pub fn validation_one(pointer: &str, code: &str, message: impl Into<String>) -> Self {
+    pub fn validation_one(pointer: &str, code: &str, message: impl Into<Text>) -> Self {
         Error::Validation(vec![FieldError::new(pointer, code, message)])
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    /// A conflict; `detail` is a catalogue [`Msg`] (any language) or English text (other
+    /// languages then read the code's usual sentence).
+    pub fn conflict(code: &'static str, detail: impl Into<Text>) -> Self {
         Error::Conflict {
             code,
             detail: detail.into(),
@@ -102,9 +125,31 @@ impl Error {
         }
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Self {
+    pub fn forbidden(detail: impl Into<Text>) -> Self {
         Error::Forbidden {
             detail: detail.into(),
+        }
+    }
+}
+
+impl Error {
+    /// What the client reads as the problem's `detail`, in `locale`.
+    pub fn detail(&self, code: &str, locale: Locale) -> String {
+        let usual = Msg::for_problem_code(code);
+        match self {
+            Error::BadRequest { detail, .. }
+            | Error::Forbidden { detail }
+            | Error::Conflict { detail, .. } => detail.render(locale, usual),
+            Error::Unauthorized { detail, .. } => Text::from(*detail).render(locale, usual),
+            Error::NotFound { resource } => Msg::NotFoundResource {
+                resource: crate::domain::catalogue::Resource((*resource).to_owned()),
+            }
+            .render(locale),
+            Error::PayloadTooLarge { limit } => Msg::PayloadOver { limit: *limit }.render(locale),
+            Error::RequestTimeout { seconds } => {
+                Msg::BodyTimeoutAfter { seconds: *seconds }.render(locale)
+            }
+            _ => usual.map(|m| m.render(locale)).unwrap_or_default(),
         }
     }
 }

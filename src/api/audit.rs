@@ -95,7 +95,7 @@ fn id_filter(name: &str, value: &Option<String>) -> Result<Option<String>, Error
         None => Ok(None),
         Some(v) if v.is_empty() || v.chars().count() > ID_MAX => Err(Error::BadRequest {
             code: "invalid_query",
-            detail: format!("`{name}` is 1 to {ID_MAX} characters."),
+            detail: format!("`{name}` is 1 to {ID_MAX} characters.").into(),
         }),
         Some(v) => Ok(Some(v.clone())),
     }

@@ -63,6 +63,16 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
     ("error", 0),
 ];
 
+/// Operations whose successful answer carries text in the request's language (problems always
+/// do): they document `Accept-Language` and answer with `Content-Language`.
+pub const LOCALIZED: &[&str] = &[
+    "taxonomy_get",
+    "routing_preview",
+    "inquiry_get",
+    "referral_get",
+    "transparency_get",
+];
+
 /// Operations that count calls against a throttle and show it in `RateLimit` headers.
 const THROTTLED: &[&str] = &[
     "auth_login",
@@ -213,6 +223,33 @@ pub fn tighten(doc: &mut Value) {
                     "Request Timeout",
                     "The request body did not arrive within 10 seconds.",
                 );
+            }
+            let localized = op["operationId"]
+                .as_str()
+                .is_some_and(|id| LOCALIZED.contains(&id));
+            if localized {
+                let header = json!({
+                    "name": "Accept-Language",
+                    "in": "header",
+                    "required": false,
+                    "description": "The language of the text in the answer: `fr` or `en` (RFC 9110 §12.5.4, quality values honoured; any other language, or none, is English). Codes and values never change with the language.",
+                    "schema": {"type": "string", "maxLength": 200},
+                    "example": "fr-FR, fr;q=0.9, en;q=0.5"
+                });
+                match op.get_mut("parameters").and_then(Value::as_array_mut) {
+                    Some(params) => params.push(header),
+                    None => op["parameters"] = json!([header]),
+                }
+                if let Some(responses) = op["responses"].as_object_mut() {
+                    for (status, response) in responses.iter_mut() {
+                        if status.starts_with('2') {
+                            response["headers"]["Content-Language"] = json!({
+                                "description": "The language of the text in the answer: `en` or `fr`.",
+                                "schema": {"type": "string", "enum": ["en", "fr"]}
+                            });
+                        }
+                    }
+                }
             }
             let throttled = op["operationId"]
                 .as_str()
@@ -646,4 +683,30 @@ fn webhooks(doc: &mut Value) {
         );
     }
     doc["webhooks"] = Value::Object(hooks);
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::PROBLEM_CODES;
+    use crate::domain::catalogue::Msg;
+    use crate::domain::taxonomy::Locale;
+
+    #[test]
+    fn every_problem_code_has_its_french_detail_and_title() {
+        for (code, status) in PROBLEM_CODES {
+            let msg = Msg::for_problem_code(code);
+            assert!(msg.is_some(), "`{code}` has no sentence in the catalogue");
+            let (en, fr) = msg
+                .map(|m| (m.render(Locale::En), m.render(Locale::Fr)))
+                .unwrap_or_default();
+            assert!(!fr.is_empty() && fr != en, "`{code}` has no French detail");
+            if *status != 0 {
+                assert_ne!(
+                    Msg::title_for_status(*status),
+                    Msg::TitleError,
+                    "status {status} of `{code}` has no title"
+                );
+            }
+        }
+    }
 }

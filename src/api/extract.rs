@@ -15,6 +15,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::domain::account::Staff;
+use crate::domain::catalogue::Msg;
 use crate::error::{Error, FieldError};
 use crate::service::{self, Guichet};
 
@@ -109,7 +110,10 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Vec<u8>, 
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| Error::BadRequest {
                 code: "unreadable_body",
-                detail: format!("The request body could not be read: {e}"),
+                detail: Msg::UnreadableBody {
+                    error: e.to_string(),
+                }
+                .into(),
             })?;
             if body.len() + chunk.len() > BODY_LIMIT {
                 return Err(too_large);
@@ -134,13 +138,19 @@ pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
         Err(e) if e.is_data() => {
             return Err(Error::BadRequest {
                 code: "duplicate_key",
-                detail: format!("The body has a key twice: {e}."),
+                detail: Msg::DuplicateKey {
+                    error: e.to_string(),
+                }
+                .into(),
             });
         }
         Err(e) => {
             return Err(Error::BadRequest {
                 code: "malformed_json",
-                detail: format!("The body is not valid JSON: {e}."),
+                detail: Msg::MalformedJson {
+                    error: e.to_string(),
+                }
+                .into(),
             });
         }
     };
@@ -148,7 +158,7 @@ pub fn parse_and_validate<T: Input>(body: &[u8]) -> Result<T::Output, Error> {
         return Err(Error::validation_one(
             "",
             "invalid_type",
-            "the body must be a JSON object",
+            Msg::FieldNotObject,
         ));
     }
     let (parsed, mut errors) = deserialize_collecting::<T>(value);
@@ -453,7 +463,7 @@ impl PageQuery {
 pub fn bad_request(code: &'static str, detail: &str) -> Error {
     Error::BadRequest {
         code,
-        detail: detail.to_owned(),
+        detail: detail.into(),
     }
 }
 
@@ -583,7 +593,10 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
         Error::BadRequest {
             code: "invalid_query",
-            detail: format!("The query string is wrong: {err}."),
+            detail: Msg::InvalidQuery {
+                error: err.to_string(),
+            }
+            .into(),
         }
         .into()
     })

@@ -116,7 +116,7 @@ pub async fn hygiene(
         // both, before any handler.
         let problem = actix_web::ResponseError::error_response(&crate::error::Error::BadRequest {
             code: "invalid_query",
-            detail: "The query string contains a control character.".into(),
+            detail: crate::domain::catalogue::Msg::QueryControlCharacter.into(),
         });
         req.into_response(problem)
     } else if preflight {

@@ -147,12 +147,12 @@ pub async fn inquiry_create(
 pub async fn routing_preview(
     g: web::Data<Guichet>,
     body: Valid<RoutingPreviewRequest>,
+    lang: crate::api::problem::Lang,
 ) -> Result<web::Json<RoutingPreviewView>, Error> {
-    Ok(web::Json(
-        service::inquiries::routing_preview(&g, body.0)
-            .await?
-            .into(),
-    ))
+    let (inquiry_type, preferred) = (body.0.inquiry_type, body.0.preferred_institutions.clone());
+    let mut outcome = service::inquiries::routing_preview(&g, body.0).await?;
+    outcome.localize(inquiry_type, &preferred, lang.0);
+    Ok(web::Json(RoutingPreviewView::new(outcome, lang.0)))
 }
 
 /// Follow an inquiry
@@ -179,10 +179,11 @@ pub async fn inquiry_get(
     req: HttpRequest,
     client: ClientAddr,
     path: web::Path<String>,
+    lang: crate::api::problem::Lang,
 ) -> Result<web::Json<InquiryView>, Error> {
     let detail =
         service::inquiries::inquiry_track(&g, &path, tracking_token(&req), &client.0).await?;
-    Ok(web::Json(detail.into()))
+    Ok(web::Json(InquiryView::new(detail, lang.0)))
 }
 
 /// Answer an institution

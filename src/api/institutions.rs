@@ -163,8 +163,8 @@ pub async fn institution_update(
     ),
 )]
 #[get("/taxonomy")]
-pub async fn taxonomy_get() -> web::Json<TaxonomyView> {
-    web::Json(TaxonomyView::new())
+pub async fn taxonomy_get(lang: crate::api::problem::Lang) -> web::Json<TaxonomyView> {
+    web::Json(TaxonomyView::in_locale(lang.0))
 }
 
 /// List contacts

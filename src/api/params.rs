@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::api::extract::Input;
 use crate::domain::account::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use crate::domain::catalogue::Msg;
 use crate::domain::routing::Expertise;
 use crate::domain::taxonomy::{EventType, Role};
 use crate::domain::validation::Checks;
@@ -39,7 +40,9 @@ impl Input for LoginRequest {
             c.push(
                 "/password",
                 "too_long",
-                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+                Msg::FieldTooLong {
+                    max: PASSWORD_MAX_CHARS,
+                },
             );
         }
         c.finish()?;
@@ -120,7 +123,7 @@ where
 
 fn check_password(c: &mut Checks, pointer: &str, password: Option<String>) -> String {
     let Some(password) = password else {
-        c.push(pointer, "required", "is required");
+        c.push(pointer, "required", Msg::FieldRequired);
         return String::new();
     };
     let chars = password.chars().count();
@@ -128,13 +131,17 @@ fn check_password(c: &mut Checks, pointer: &str, password: Option<String>) -> St
         c.push(
             pointer,
             "too_short",
-            format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            Msg::FieldTooShort {
+                min: PASSWORD_MIN_CHARS,
+            },
         );
     } else if chars > PASSWORD_MAX_CHARS {
         c.push(
             pointer,
             "too_long",
-            format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            Msg::FieldTooLong {
+                max: PASSWORD_MAX_CHARS,
+            },
         );
     }
     password
@@ -254,11 +261,7 @@ fn check_website(c: &mut Checks, pointer: &str, value: Option<String>) -> Option
     match url::Url::parse(&value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(value),
         _ => {
-            c.push(
-                pointer,
-                "invalid_url",
-                "must be an absolute http:// or https:// address",
-            );
+            c.push(pointer, "invalid_url", Msg::FieldUrl);
             None
         }
     }
@@ -312,7 +315,10 @@ fn check_days(
         c.push(
             pointer,
             "out_of_range",
-            format!("must be between {} and {}", range.start(), range.end()),
+            Msg::FieldBetween {
+                min: i64::from(*range.start()),
+                max: i64::from(*range.end()),
+            },
         );
         None
     }
@@ -359,7 +365,7 @@ pub struct InstitutionCreate {
 
 fn check_slug(c: &mut Checks, pointer: &str, value: Option<String>) -> String {
     let Some(v) = value else {
-        c.push(pointer, "required", "is required");
+        c.push(pointer, "required", Msg::FieldRequired);
         return String::new();
     };
     let b = v.as_bytes();
@@ -369,11 +375,7 @@ fn check_slug(c: &mut Checks, pointer: &str, value: Option<String>) -> String {
         && b.first() != Some(&b'-')
         && b.last() != Some(&b'-');
     if !ok {
-        c.push(
-            pointer,
-            "invalid_slug",
-            "must be 2 to 40 lower-case letters, digits and inner dashes",
-        );
+        c.push(pointer, "invalid_slug", Msg::FieldSlug);
     }
     v
 }
@@ -388,7 +390,7 @@ impl Input for InstitutionCreate {
             .optional_text("/description", self.description, 0, DESCRIPTION_MAX)
             .unwrap_or_default();
         if self.website.is_none() {
-            c.push("/website", "required", "is required");
+            c.push("/website", "required", Msg::FieldRequired);
         }
         let website = check_website(&mut c, "/website", self.website).unwrap_or_default();
         let first = check_days(
@@ -405,7 +407,7 @@ impl Input for InstitutionCreate {
         );
         let profile = match self.routing_profile {
             None => {
-                c.push("/routing_profile", "required", "is required");
+                c.push("/routing_profile", "required", Msg::FieldRequired);
                 None
             }
             Some(p) => {
@@ -427,7 +429,7 @@ impl Input for InstitutionCreate {
                 vec![FieldError::new(
                     "/routing_profile",
                     "required",
-                    "is required",
+                    Msg::FieldRequired,
                 )]
             })?,
         })
@@ -524,7 +526,7 @@ impl Input for UserCreate {
         let password = check_password(&mut c, "/password", self.password);
         let role = self.role;
         if role.is_none() {
-            c.push("/role", "required", "is required");
+            c.push("/role", "required", Msg::FieldRequired);
         }
         let contact_id = self
             .contact_id
@@ -693,7 +695,7 @@ fn check_routing_fields(
 
 fn required_enum<T>(c: &mut Checks, pointer: &str, v: Option<T>) -> Option<T> {
     if v.is_none() {
-        c.push(pointer, "required", "is required");
+        c.push(pointer, "required", Msg::FieldRequired);
     }
     v
 }
@@ -743,7 +745,7 @@ impl Input for InquiryCreate {
         let mut c = Checks::new();
         let submitter = match self.submitter {
             None => {
-                c.push("/submitter", "required", "is required");
+                c.push("/submitter", "required", Msg::FieldRequired);
                 None
             }
             Some(s) => {
@@ -754,11 +756,7 @@ impl Input for InquiryCreate {
                 let email = c.email("/submitter/email", s.email);
                 let country = c.text("/submitter/country", s.country, 1, 2);
                 if !country.is_empty() && !is_country_code(&country) {
-                    c.push(
-                        "/submitter/country",
-                        "invalid_country",
-                        "must be an ISO 3166-1 alpha-2 code in upper case, e.g. FR",
-                    );
+                    c.push("/submitter/country", "invalid_country", Msg::FieldCountry);
                 }
                 Some(Submitter {
                     organization,
@@ -788,16 +786,8 @@ impl Input for InquiryCreate {
             .collect();
         match self.non_confidential {
             Some(true) => {}
-            Some(false) => c.push(
-                "/non_confidential",
-                "must_be_true",
-                "Guichet only takes non-confidential inquiries: confirm with `true`",
-            ),
-            None => c.push(
-                "/non_confidential",
-                "required",
-                "is required and must be `true`",
-            ),
+            Some(false) => c.push("/non_confidential", "must_be_true", Msg::FieldMustBeTrue),
+            None => c.push("/non_confidential", "required", Msg::FieldRequiredTrue),
         }
         c.finish()?;
         Ok(crate::domain::inquiry::InquiryDraft {
@@ -1138,7 +1128,7 @@ impl Input for WebhookEndpointUpdate {
 fn raw_secret(c: &mut Checks, pointer: &str, value: Option<String>, max: usize) -> String {
     match value {
         None => {
-            c.push(pointer, "required", "is required");
+            c.push(pointer, "required", Msg::FieldRequired);
             String::new()
         }
         Some(v) if v.is_empty() => {
@@ -1146,11 +1136,7 @@ fn raw_secret(c: &mut Checks, pointer: &str, value: Option<String>, max: usize) 
             v
         }
         Some(v) if v.chars().count() > max => {
-            c.push(
-                pointer,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
+            c.push(pointer, "too_long", Msg::FieldTooLong { max });
             v
         }
         Some(v) => v,

@@ -14,6 +14,8 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use utoipa::{ToResponse, ToSchema};
 
+use crate::domain::catalogue::{self, Msg, Text};
+use crate::domain::taxonomy::Locale;
 use crate::error::{Error, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -21,6 +23,57 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 tokio::task_local! {
     static REQUEST_ID: String;
+    static LOCALE: Locale;
+}
+
+/// The language of the request being served (from `Accept-Language`; English outside one).
+pub fn request_locale() -> Locale {
+    LOCALE.try_with(|l| *l).unwrap_or(Locale::En)
+}
+
+/// The language a handler answers in (from `Accept-Language`, English by default). Taking it
+/// marks the response with `Content-Language` and `Vary: Accept-Language`.
+#[derive(Debug, Clone, Copy)]
+pub struct Lang(pub Locale);
+
+/// Set on a request whose handler took [`Lang`].
+#[derive(Debug, Clone, Copy)]
+struct Localized(Locale);
+
+impl actix_web::FromRequest for Lang {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        let locale = request_locale();
+        req.extensions_mut().insert(Localized(locale));
+        std::future::ready(Ok(Lang(locale)))
+    }
+}
+
+/// Marks a response as carrying text in the request's language: `Content-Language` and
+/// `Vary: Accept-Language`.
+pub fn mark_language(headers: &mut actix_web::http::header::HeaderMap, locale: Locale) {
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(locale.as_str()),
+    );
+    let vary = headers
+        .get(header::VARY)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match vary {
+        Some(v) if v.to_ascii_lowercase().contains("accept-language") => {}
+        Some(v) => {
+            if let Ok(value) = HeaderValue::from_str(&format!("{v}, Accept-Language")) {
+                headers.insert(header::VARY, value);
+            }
+        }
+        None => {
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+        }
+    }
 }
 
 /// An RFC 9457 problem document.
@@ -50,29 +103,44 @@ pub struct Problem {
     /// For `validation_failed`: one entry per wrong field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The language of `title`, `detail` and the field messages.
+    #[serde(skip)]
+    pub locale: Locale,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    /// A problem in the request's language. `detail` is a catalogue message, or English text
+    /// (other languages then read the code's usual sentence).
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<Text>) -> Self {
+        let locale = request_locale();
+        let detail = detail.into().render(locale, Msg::for_problem_code(code));
+        Self::rendered(status, code, detail, locale)
+    }
+
+    fn rendered(status: StatusCode, code: &str, detail: String, locale: Locale) -> Self {
         Problem {
             problem_type: format!("urn:guichet:problem:{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: Msg::title_for_status(status.as_u16()).render(locale),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail,
             code: code.to_owned(),
             request_id: REQUEST_ID
                 .try_with(Clone::clone)
                 .unwrap_or_else(|_| "none".to_owned()),
             errors: Vec::new(),
+            locale,
         }
     }
 
     pub fn response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        HttpResponse::build(status)
+        let body =
+            catalogue::with_locale(self.locale, || serde_json::to_vec(&self)).unwrap_or_default();
+        let mut response = HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-            .body(body)
+            .body(body);
+        mark_language(response.headers_mut(), self.locale);
+        response
     }
 }
 
@@ -98,73 +166,35 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        let problem = match self {
-            Error::BadRequest { code, detail } => Problem::new(status, code, detail.clone()),
-            Error::Unauthorized { code, detail } => Problem::new(status, code, *detail),
-            Error::Forbidden { detail } => Problem::new(status, "forbidden", detail.clone()),
-            Error::NotFound { resource } => Problem::new(
-                status,
-                "not_found",
-                format!("No {resource} with this id is visible to you."),
-            ),
-            Error::Conflict { code, detail } => Problem::new(status, code, detail.clone()),
-            Error::PreconditionFailed => Problem::new(
-                status,
-                "stale_version",
-                "The object changed since you read it: fetch it again and retry with its new ETag.",
-            ),
-            Error::PreconditionRequired => Problem::new(
-                status,
-                "if_match_required",
-                "This change requires an If-Match header with the ETag you read.",
-            ),
-            Error::PayloadTooLarge { limit } => Problem::new(
-                status,
-                "payload_too_large",
-                format!("The request body is larger than {limit} bytes."),
-            ),
-            Error::RequestTimeout { seconds } => Problem::new(
-                status,
-                "body_timeout",
-                format!("The request body did not arrive within {seconds} seconds."),
-            ),
-            Error::UnsupportedMediaType => Problem::new(
-                status,
-                "unsupported_media_type",
-                "The request body must be JSON (Content-Type: application/json).",
-            ),
-            Error::Validation(errors) => Problem {
-                errors: errors.clone(),
-                ..Problem::new(
-                    status,
-                    "validation_failed",
-                    "Some fields are wrong: see `errors`.",
-                )
-            },
-            Error::TooManyRequests { .. } => Problem::new(
-                status,
-                "too_many_requests",
-                "Too many requests: wait for the number of seconds in Retry-After.",
-            ),
-            Error::ShuttingDown => Problem::new(
-                status,
-                "shutting_down",
-                "This instance is stopping: send new requests to another one.",
-            ),
+        let code = match self {
+            Error::BadRequest { code, .. }
+            | Error::Unauthorized { code, .. }
+            | Error::Conflict { code, .. } => code,
+            Error::Forbidden { .. } => "forbidden",
+            Error::NotFound { .. } => "not_found",
+            Error::PreconditionFailed => "stale_version",
+            Error::PreconditionRequired => "if_match_required",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::RequestTimeout { .. } => "body_timeout",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::Validation(_) => "validation_failed",
+            Error::TooManyRequests { .. } => "too_many_requests",
+            Error::ShuttingDown => "shutting_down",
             Error::Unavailable(cause) => {
                 // Expected during an outage: a warning, not an error page for the on-call.
                 tracing::warn!(error = %cause, "database unavailable");
-                Problem::new(
-                    status,
-                    "database_unavailable",
-                    "The database is unreachable for the moment; retry after the seconds in Retry-After.",
-                )
+                "database_unavailable"
             }
             Error::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
-                Problem::new(status, "internal_error", "An unexpected error occurred.")
+                "internal_error"
             }
         };
+        let locale = request_locale();
+        let mut problem = Problem::rendered(status, code, self.detail(code, locale), locale);
+        if let Error::Validation(errors) = self {
+            problem.errors = errors.clone();
+        }
         let mut response = problem.response();
         let headers = response.headers_mut();
         match self {
@@ -205,6 +235,11 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = request_id_of(&req);
+    let locale = Locale::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
@@ -215,16 +250,19 @@ pub async fn request_context(
         .app_data::<actix_web::web::Data<crate::service::Guichet>>()
         .map(|g| g.metrics.clone());
     let outcome: Result<ServiceResponse<BoxBody>, HttpResponse> = REQUEST_ID
-        .scope(request_id.clone(), async move {
-            match AssertUnwindSafe(next.call(req)).catch_unwind().await {
-                Ok(Ok(res)) => Ok(normalize_error(res.map_into_boxed_body())),
-                Ok(Err(err)) => Err(err.error_response()),
-                Err(_) => {
-                    tracing::error!(request.id = %id, "handler panicked");
-                    Err(Error::internal("handler panicked").error_response())
+        .scope(
+            request_id.clone(),
+            LOCALE.scope(locale, async move {
+                match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+                    Ok(Ok(res)) => Ok(mark_localized(normalize_error(res.map_into_boxed_body()))),
+                    Ok(Err(err)) => Err(err.error_response()),
+                    Err(_) => {
+                        tracing::error!(request.id = %id, "handler panicked");
+                        Err(Error::internal("handler panicked").error_response())
+                    }
                 }
-            }
-        })
+            }),
+        )
         .await;
     let request_id_value = HeaderValue::from_str(&request_id).ok();
     let header_name = header::HeaderName::from_static(REQUEST_ID_HEADER);
@@ -265,6 +303,15 @@ pub async fn request_context(
     result
 }
 
+fn mark_localized(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    use actix_web::HttpMessage;
+    let localized = res.request().extensions().get::<Localized>().copied();
+    if let Some(Localized(locale)) = localized {
+        mark_language(res.headers_mut(), locale);
+    }
+    res
+}
+
 fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let is_problem = res
@@ -275,23 +322,24 @@ fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         return res;
     }
     let (code, detail) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "No resource at this address."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This method is not allowed on this resource.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
+        StatusCode::NOT_FOUND => ("not_found", Msg::ProblemNotFound),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", Msg::ProblemMethodNotAllowed),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", Msg::ProblemPayloadTooLarge),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "The request body must be JSON.")
+            ("unsupported_media_type", Msg::ProblemUnsupportedMediaType)
         }
-        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read."),
-        s if s.is_server_error() => ("internal_error", "An unexpected error occurred."),
-        _ => ("error", "The request failed."),
+        StatusCode::BAD_REQUEST => ("bad_request", Msg::ProblemBadRequest),
+        s if s.is_server_error() => ("internal_error", Msg::ProblemInternalError),
+        _ => ("error", Msg::ProblemError),
     };
     let (req, old) = res.into_parts();
     let mut fresh = Problem::new(status, code, detail).response();
     for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && name != header::CONTENT_LANGUAGE
+            && name != header::VARY
+        {
             fresh.headers_mut().insert(name.clone(), value.clone());
         }
     }
@@ -306,11 +354,10 @@ pub async fn default_service(req: HttpRequest) -> HttpResponse {
             let mut res = Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                format!(
-                    "{} is not allowed here; allowed: {}.",
-                    req.method(),
-                    allowed
-                ),
+                Msg::MethodNotAllowedHere {
+                    method: req.method().to_string(),
+                    allowed: allowed.clone(),
+                },
             )
             .response();
             if let Ok(v) = HeaderValue::from_str(&allowed) {
@@ -318,12 +365,7 @@ pub async fn default_service(req: HttpRequest) -> HttpResponse {
             }
             res
         }
-        None => Problem::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No resource at this address.",
-        )
-        .response(),
+        None => Problem::new(StatusCode::NOT_FOUND, "not_found", Msg::ProblemNotFound).response(),
     }
 }
 

@@ -451,10 +451,14 @@ pub async fn referral_summary(
 }
 
 fn with_etag(detail: ReferralDetail) -> HttpResponse {
+    with_etag_in(detail, crate::domain::taxonomy::Locale::En)
+}
+
+fn with_etag_in(detail: ReferralDetail, locale: crate::domain::taxonomy::Locale) -> HttpResponse {
     let version = detail.referral.version;
     HttpResponse::Ok()
         .insert_header((header::ETAG, format!("\"{version}\"")))
-        .json(ReferralDetailView::from(detail))
+        .json(ReferralDetailView::new(detail, locale))
 }
 
 /// Get a referral
@@ -481,9 +485,11 @@ pub async fn referral_get(
     g: web::Data<Guichet>,
     actor: Staff,
     path: web::Path<String>,
+    lang: crate::api::problem::Lang,
 ) -> Result<HttpResponse, Error> {
-    Ok(with_etag(
+    Ok(with_etag_in(
         service::triage::referral_get(&g, &actor, &path).await?,
+        lang.0,
     ))
 }
 
@@ -874,23 +880,35 @@ pub async fn institution_stats_export(
 pub async fn transparency_get(
     g: web::Data<Guichet>,
     query: web::Query<PeriodQuery>,
+    lang: crate::api::problem::Lang,
 ) -> Result<web::Json<TransparencyView>, Error> {
+    let locale = lang.0;
     let (from, to) = service::triage::period(
         query.from.map(|t| t.naive_utc()),
         query.to.map(|t| t.naive_utc()),
     )?;
     let rows = service::triage::transparency(&g, from, to).await?;
     Ok(web::Json(TransparencyView {
+        about: crate::domain::catalogue::Msg::TransparencyAbout.render(locale),
         items: rows
             .into_iter()
-            .map(|(i, s)| InstitutionStatsView {
-                first_response_business_days: i.sla_business_days,
-                decision_business_days: i.decision_business_days,
-                institution: InstitutionRef {
-                    id: i.id,
-                    name: i.name,
-                },
-                stats: StatsView::new(s, from, to),
+            .map(|(i, s)| {
+                let stats = StatsView::new(s, from, to);
+                InstitutionStatsView {
+                    summary: InstitutionStatsView::summary(
+                        &i.name,
+                        i.sla_business_days,
+                        &stats,
+                        locale,
+                    ),
+                    first_response_business_days: i.sla_business_days,
+                    decision_business_days: i.decision_business_days,
+                    institution: InstitutionRef {
+                        id: i.id,
+                        name: i.name,
+                    },
+                    stats,
+                }
             })
             .collect(),
     }))

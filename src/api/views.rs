@@ -10,7 +10,7 @@ use crate::domain::account::User;
 use crate::domain::institution::{Contact, Institution};
 use crate::domain::routing::Expertise;
 use crate::domain::taxonomy::{
-    DeclineReason, InquiryType, Modality, OrganizationType, ReferralStatus, Role, Stage,
+    DeclineReason, InquiryType, Locale, Modality, OrganizationType, ReferralStatus, Role, Stage,
     TherapeuticArea, WithdrawalReason,
 };
 
@@ -121,12 +121,12 @@ pub struct TaxonomyView {
 }
 
 macro_rules! entries {
-    ($t:ty) => {
+    ($t:ty, $locale:expr) => {
         <$t>::ALL
             .iter()
             .map(|v| TaxonomyEntry {
                 value: v.as_str().to_owned(),
-                label: v.label().to_owned(),
+                label: v.label_in($locale).to_owned(),
             })
             .collect()
     };
@@ -134,16 +134,21 @@ macro_rules! entries {
 
 impl TaxonomyView {
     pub fn new() -> Self {
+        Self::in_locale(Locale::En)
+    }
+
+    /// Labels in `locale`; the values never change with the language.
+    pub fn in_locale(locale: Locale) -> Self {
         TaxonomyView {
-            inquiry_types: entries!(InquiryType),
-            therapeutic_areas: entries!(TherapeuticArea),
-            modalities: entries!(Modality),
-            stages: entries!(Stage),
-            decline_reasons: entries!(DeclineReason),
-            withdrawal_reasons: entries!(WithdrawalReason),
-            organization_types: entries!(OrganizationType),
-            referral_statuses: entries!(ReferralStatus),
-            roles: entries!(Role),
+            inquiry_types: entries!(InquiryType, locale),
+            therapeutic_areas: entries!(TherapeuticArea, locale),
+            modalities: entries!(Modality, locale),
+            stages: entries!(Stage, locale),
+            decline_reasons: entries!(DeclineReason, locale),
+            withdrawal_reasons: entries!(WithdrawalReason, locale),
+            organization_types: entries!(OrganizationType, locale),
+            referral_statuses: entries!(ReferralStatus, locale),
+            roles: entries!(Role, locale),
         }
     }
 }
@@ -461,6 +466,31 @@ pub struct InquiryView {
 
 impl From<crate::service::inquiries::InquiryDetail> for InquiryView {
     fn from(d: crate::service::inquiries::InquiryDetail) -> Self {
+        Self::new(d, Locale::En)
+    }
+}
+
+impl InquiryView {
+    /// The inquiry with its routing text in `locale`: the desk reason from its code, each
+    /// referral's reasons from the messages kept with the decision (stored text otherwise).
+    pub fn new(mut d: crate::service::inquiries::InquiryDetail, locale: Locale) -> Self {
+        if let Some(decision) = &d.decision {
+            let i = &d.inquiry;
+            if let Some(code) = decision.desk_reason_code(&i.draft.preferred_institutions)
+                && d.desk_reason.is_some()
+            {
+                d.desk_reason = Some(code.explanation_in(i.draft.inquiry_type, locale));
+            }
+            for r in &mut d.referrals {
+                if let Some(s) = decision
+                    .selected
+                    .iter()
+                    .find(|s| s.institution_id == r.institution_id && s.reasons == r.reasons)
+                {
+                    r.reasons = s.reasons_in(locale);
+                }
+            }
+        }
         let statuses: Vec<ReferralStatus> = d.referrals.iter().map(|r| r.status).collect();
         let name = |id: &str| InstitutionRef {
             id: id.to_owned(),
@@ -545,6 +575,16 @@ pub struct RoutingPreviewView {
 
 impl From<crate::domain::routing::RoutingOutcome> for RoutingPreviewView {
     fn from(o: crate::domain::routing::RoutingOutcome) -> Self {
+        Self::new(o, Locale::En)
+    }
+}
+
+impl RoutingPreviewView {
+    /// The outcome's text in `locale` (render it with [`RoutingOutcome::localize`] first).
+    ///
+    /// [`RoutingOutcome::localize`]: crate::domain::routing::RoutingOutcome::localize
+    pub fn new(o: crate::domain::routing::RoutingOutcome, locale: Locale) -> Self {
+        use crate::domain::catalogue::Msg;
         RoutingPreviewView {
             selected: o
                 .selected
@@ -557,9 +597,9 @@ impl From<crate::domain::routing::RoutingOutcome> for RoutingPreviewView {
                     preferred: s.preferred,
                     reasons: s.reasons,
                     assignment: if s.contact.is_some() {
-                        "A named contact will receive it.".to_owned()
+                        Msg::AssignmentNamedContact.render(locale)
                     } else {
-                        "The institution's team will assign it.".to_owned()
+                        Msg::AssignmentTeam.render(locale)
                     },
                 })
                 .collect(),
@@ -1011,6 +1051,19 @@ pub struct ReferralDetailView {
 
 impl From<crate::service::triage::ReferralDetail> for ReferralDetailView {
     fn from(d: crate::service::triage::ReferralDetail) -> Self {
+        Self::new(d, Locale::En)
+    }
+}
+
+impl ReferralDetailView {
+    /// The referral with its routing text in `locale` where the decision kept its messages.
+    pub fn new(mut d: crate::service::triage::ReferralDetail, locale: Locale) -> Self {
+        if let Some(s) = &mut d.routing {
+            if s.reasons == d.referral.reasons {
+                d.referral.reasons = s.reasons_in(locale);
+            }
+            s.contact_explanation = s.contact_explanation_in(locale);
+        }
         let r = d.referral;
         let i = d.inquiry;
         ReferralDetailView {
@@ -1185,12 +1238,36 @@ pub struct InstitutionStatsView {
     /// excluded).
     pub decision_business_days: i32,
     pub stats: StatsView,
+    /// The figures in one sentence, in the request's language (`Content-Language`).
+    pub summary: String,
+}
+
+impl InstitutionStatsView {
+    pub fn summary(name: &str, days: i32, stats: &StatsView, locale: Locale) -> String {
+        use crate::domain::catalogue::{Hours, Msg, Share};
+        if stats.referrals == 0 {
+            return Msg::TransparencyNoReferral {
+                institution: name.to_owned(),
+            }
+            .render(locale);
+        }
+        Msg::TransparencySummary {
+            institution: name.to_owned(),
+            referrals: stats.referrals,
+            days: i64::from(days),
+            within: Share(stats.answered_within_sla),
+            median: Hours(stats.median_hours_to_first_response),
+        }
+        .render(locale)
+    }
 }
 
 /// The cluster's responsiveness, per institution: no personal or deal data.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"institution": {"id": "curie", "name": "Institut Curie"}, "first_response_business_days": 5, "decision_business_days": 10, "stats": {"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "decided_within_target": 0.88, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}}]}))]
+#[schema(example = json!({"items": [{"institution": {"id": "curie", "name": "Institut Curie"}, "first_response_business_days": 5, "decision_business_days": 10, "stats": {"from": "2025-11-28T00:00:00Z", "to": "2026-11-28T00:00:00Z", "referrals": 42, "per_status": {"new": 4, "acknowledged": 2, "in_review": 5, "info_requested": 1, "accepted": 12, "declined": 15, "forwarded": 2, "withdrawn": 1}, "median_hours_to_first_response": 19.5, "p90_hours_to_first_response": 70.25, "answered_within_sla": 0.93, "decided_within_target": 0.88, "acceptance_rate": 0.44, "decline_reasons": {"out_of_scope": 9, "no_capacity": 6}}, "summary": "Institut Curie received 42 referral(s) in this period; first responses are due within 5 business days; answered in time: 93%; median time to a first response: 19.5 hours."}], "about": "Figures per institution over the period: referrals received, statuses, time to a first response and to a decision, acceptance rate and decline reasons. No personal or deal data."}))]
 pub struct TransparencyView {
+    /// What the figures are, in the request's language (`Content-Language`).
+    pub about: String,
     pub items: Vec<InstitutionStatsView>,
 }
 

@@ -105,7 +105,7 @@ pub fn institution_insert(conn: &mut DbConn, i: &Institution) -> Result<(), Erro
         .map_err(|e| match Error::from(e) {
             Error::Conflict { .. } => Error::conflict(
                 "institution_exists",
-                format!("An institution with the id `{}` already exists.", i.id),
+                crate::domain::catalogue::Msg::InstitutionIdTaken { id: i.id.clone() },
             ),
             other => other,
         })?;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod catalogue;
 pub mod event;
 pub mod inquiry;
 pub mod institution;

@@ -57,7 +57,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::taxonomy::{InquiryType, Modality, Stage, TherapeuticArea};
+use crate::domain::catalogue::{Covered, CoveredList, Kind, Msg, Strength, Tie, render_all};
+use crate::domain::taxonomy::{InquiryType, Locale, Modality, Stage, TherapeuticArea};
 
 /// The seeds of the four founding institutions' routing profiles, keyed by institution id.
 pub const INITIAL_PROFILES_JSON: &str = include_str!("initial_profiles.json");
@@ -79,8 +80,6 @@ const FULL_MATCH: u8 = 100;
 const AREA_FACTOR: u32 = 5;
 const MODALITY_FACTOR: u32 = 3;
 const STAGE_FACTOR: u32 = 2;
-
-const DESK_SUFFIX: &str = "Our operators will route it by hand.";
 
 /// How an institution wants inquiries routed to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -326,25 +325,26 @@ pub enum DeskReasonCode {
 }
 
 impl DeskReasonCode {
-    /// The sentence the submitter reads (stored with the decision as `desk_reason`).
+    /// The sentence the submitter reads, in English (stored with the decision as
+    /// `desk_reason`).
     pub fn explanation(self, inquiry_type: InquiryType) -> String {
-        let kind = type_phrase(inquiry_type);
-        let why = match self {
-            DeskReasonCode::NoInstitution => {
-                "No institution is available to receive inquiries yet.".to_owned()
-            }
-            DeskReasonCode::PreferredTypeNotAccepted => {
-                format!("None of the institutions you asked for takes {kind}.")
-            }
-            DeskReasonCode::PreferredUnknown => {
-                "None of the institutions you asked for is available.".to_owned()
-            }
-            DeskReasonCode::BelowThreshold => "No institution's profile matches this inquiry closely enough for an automatic referral.".to_owned(),
-            DeskReasonCode::InquiryTypeNotAccepted => {
-                format!("No institution takes {kind} automatically.")
-            }
-        };
-        format!("{why} {DESK_SUFFIX}")
+        self.explanation_in(inquiry_type, Locale::En)
+    }
+
+    /// The sentence the submitter reads, in `locale`.
+    pub fn explanation_in(self, inquiry_type: InquiryType, locale: Locale) -> String {
+        self.msg(inquiry_type).render(locale)
+    }
+
+    fn msg(self, inquiry_type: InquiryType) -> Msg {
+        let kind = Kind(inquiry_type);
+        match self {
+            DeskReasonCode::NoInstitution => Msg::DeskNoInstitution,
+            DeskReasonCode::PreferredTypeNotAccepted => Msg::DeskPreferredTypeNotAccepted { kind },
+            DeskReasonCode::PreferredUnknown => Msg::DeskPreferredUnknown,
+            DeskReasonCode::BelowThreshold => Msg::DeskBelowThreshold,
+            DeskReasonCode::InquiryTypeNotAccepted => Msg::DeskTypeNotAccepted { kind },
+        }
     }
 }
 
@@ -364,6 +364,51 @@ pub struct Selection {
     pub contact_explanation: String,
     /// Sentences for the submitter, without weights.
     pub reasons: Vec<String>,
+    /// `reasons` as catalogue messages, to render them again in the reader's language
+    /// (absent from decisions stored before the catalogue).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient"
+    )]
+    #[schema(ignore)]
+    pub reason_msgs: Vec<Msg>,
+    /// `contact_explanation` as a catalogue message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient"
+    )]
+    #[schema(ignore)]
+    pub contact_msg: Option<Msg>,
+}
+
+/// A stored message that no longer reads (a key renamed since) is dropped: the stored text
+/// is shown instead.
+fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+impl Selection {
+    /// The reasons in `locale` (as stored, when the decision predates the catalogue).
+    pub fn reasons_in(&self, locale: Locale) -> Vec<String> {
+        if self.reason_msgs.is_empty() {
+            return self.reasons.clone();
+        }
+        self.reason_msgs.iter().map(|m| m.render(locale)).collect()
+    }
+
+    /// The contact explanation in `locale`.
+    pub fn contact_explanation_in(&self, locale: Locale) -> String {
+        self.contact_msg
+            .as_ref()
+            .map_or_else(|| self.contact_explanation.clone(), |m| m.render(locale))
+    }
 }
 
 /// What kind of criterion matched.
@@ -421,6 +466,33 @@ pub struct NotSelected {
     pub score: Option<u8>,
     pub threshold: u8,
     pub explanation: String,
+    /// `explanation` as catalogue messages (its sentences).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient"
+    )]
+    #[schema(ignore)]
+    pub explanation_msgs: Vec<Msg>,
+}
+
+impl RoutingOutcome {
+    /// Every sentence rendered again in `locale`, from the messages kept with the decision;
+    /// the desk reason from its code. `inquiry_type` and `preferred` are the inquiry's.
+    pub fn localize(&mut self, inquiry_type: InquiryType, preferred: &[String], locale: Locale) {
+        if let Some(code) = self.desk_reason_code(preferred) {
+            self.desk_reason = Some(code.explanation_in(inquiry_type, locale));
+        }
+        for s in &mut self.selected {
+            s.reasons = s.reasons_in(locale);
+            s.contact_explanation = s.contact_explanation_in(locale);
+        }
+        for n in &mut self.not_selected {
+            if !n.explanation_msgs.is_empty() {
+                n.explanation = render_all(&n.explanation_msgs, locale);
+            }
+        }
+    }
 }
 
 /// Routes an inquiry: see the module documentation for the rules.
@@ -433,44 +505,36 @@ pub fn route(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) ->
     for institution in institutions {
         let profile = &institution.profile;
         let preferred = inquiry.preferred_institutions.contains(&institution.id);
-        let not = |reason, score, explanation| NotSelected {
+        let not = |reason, score, msgs: Vec<Msg>| NotSelected {
             institution_id: institution.id.clone(),
             institution_name: institution.name.clone(),
             profile_version: institution.profile_version,
             reason,
             score,
             threshold: profile.threshold,
-            explanation,
+            explanation: render_all(&msgs, Locale::En),
+            explanation_msgs: msgs,
         };
+        let name = || institution.name.clone();
         if !institution.active {
-            let mut explanation = format!(
-                "{} is not taking new inquiries at the moment.",
-                institution.name
-            );
+            let mut msgs = vec![Msg::NotTakingInquiries {
+                institution: name(),
+            }];
             if preferred {
-                explanation.push_str(" You asked for it, but it cannot receive this inquiry.");
+                msgs.push(Msg::AskedButCannot);
             }
-            not_selected.push(not(
-                NotSelectedReason::InstitutionInactive,
-                None,
-                explanation,
-            ));
+            not_selected.push(not(NotSelectedReason::InstitutionInactive, None, msgs));
             continue;
         }
         if !profile.accepts(inquiry.inquiry_type) {
-            let mut explanation = format!(
-                "{} does not take {}.",
-                institution.name,
-                type_phrase(inquiry.inquiry_type)
-            );
+            let mut msgs = vec![Msg::DoesNotTake {
+                institution: name(),
+                kind: Kind(inquiry.inquiry_type),
+            }];
             if preferred {
-                explanation.push_str(" You asked for it, but it cannot receive this inquiry.");
+                msgs.push(Msg::AskedButCannot);
             }
-            not_selected.push(not(
-                NotSelectedReason::InquiryTypeNotAccepted,
-                None,
-                explanation,
-            ));
+            not_selected.push(not(NotSelectedReason::InquiryTypeNotAccepted, None, msgs));
             continue;
         }
         let evaluation = evaluate(&request, profile);
@@ -478,19 +542,17 @@ pub fn route(inquiry: &RoutingInquiry, institutions: &[InstitutionCandidate]) ->
             not_selected.push(not(
                 NotSelectedReason::NotPreferred,
                 Some(evaluation.score),
-                format!(
-                    "{} is not among the institutions you asked for.",
-                    institution.name
-                ),
+                vec![Msg::NotAmongAsked {
+                    institution: name(),
+                }],
             ));
         } else if !has_preferences && evaluation.score < profile.threshold {
             not_selected.push(not(
                 NotSelectedReason::BelowThreshold,
                 Some(evaluation.score),
-                format!(
-                    "{}'s profile does not match this inquiry closely enough for a referral.",
-                    institution.name
-                ),
+                vec![Msg::BelowThreshold {
+                    institution: name(),
+                }],
             ));
         } else {
             selected.push(select(&request, institution, evaluation, preferred));
@@ -640,11 +702,10 @@ fn select(
         value: inquiry.inquiry_type.as_str().to_owned(),
         weight: FULL_MATCH,
     }];
-    let mut reasons = vec![format!(
-        "{} accepts {}.",
-        institution.name,
-        type_phrase(inquiry.inquiry_type)
-    )];
+    let mut reasons = vec![Msg::Accepts {
+        institution: institution.name.clone(),
+        kind: Kind(inquiry.inquiry_type),
+    }];
 
     let mut area_keys = BTreeSet::new();
     for area in &evaluation.areas {
@@ -664,16 +725,19 @@ fn select(
                 area.asked == TherapeuticArea::PanTumor,
                 area.key == TherapeuticArea::PanTumor,
             ) {
-                (true, true) => format!("{strength} across tumour types."),
-                (true, false) => format!(
-                    "{strength} in {}, relevant to a pan-tumour inquiry.",
-                    area.key.label()
-                ),
-                (false, true) => format!(
-                    "{strength} across tumour types, including {}.",
-                    area.asked.label()
-                ),
-                (false, false) => format!("{strength} in {}.", area.asked.label()),
+                (true, true) => Msg::AcrossTumourTypes { strength },
+                (true, false) => Msg::AreaForPanTumour {
+                    strength,
+                    area: area.key,
+                },
+                (false, true) => Msg::AcrossTumourTypesIncluding {
+                    strength,
+                    area: area.asked,
+                },
+                (false, false) => Msg::InArea {
+                    strength,
+                    area: area.asked,
+                },
             };
             if !reasons.contains(&sentence) {
                 reasons.push(sentence);
@@ -690,7 +754,10 @@ fn select(
             weight: *weight,
         });
         if *weight >= REASON_WEIGHT {
-            reasons.push(format!("{} in {}.", strength(*weight), modality.label()));
+            reasons.push(Msg::InModality {
+                strength: strength(*weight),
+                modality: *modality,
+            });
         }
     }
     if let Some(weight) = evaluation.stage.filter(|w| *w > 0) {
@@ -701,10 +768,8 @@ fn select(
         });
         if weight >= REASON_WEIGHT {
             reasons.push(match inquiry.stage {
-                Stage::NotApplicable => {
-                    "Welcomes projects where a development stage does not apply.".to_owned()
-                }
-                stage => format!("Welcomes projects at the {} stage.", stage.label()),
+                Stage::NotApplicable => Msg::WelcomesNoStage,
+                stage => Msg::WelcomesStage { stage },
             });
         }
     }
@@ -714,10 +779,10 @@ fn select(
             value: institution.id.clone(),
             weight: FULL_MATCH,
         });
-        reasons.push("You asked for this institution.".to_owned());
+        reasons.push(Msg::YouAskedForIt);
     }
 
-    let (contact, contact_explanation) = choose_contact(request, institution);
+    let (contact, contact_msg) = choose_contact(request, institution);
     Selection {
         institution_id: institution.id.clone(),
         institution_name: institution.name.clone(),
@@ -727,28 +792,30 @@ fn select(
         preferred,
         matched,
         contact,
-        contact_explanation,
-        reasons,
+        contact_explanation: contact_msg.render(Locale::En),
+        reasons: reasons.iter().map(|m| m.render(Locale::En)).collect(),
+        reason_msgs: reasons,
+        contact_msg: Some(contact_msg),
     }
 }
 
-/// What a contact's expertise covers of the inquiry, as labels; its length is the match count.
-fn expertise_matches(request: &Request<'_>, expertise: &Expertise) -> Vec<String> {
+/// What a contact's expertise covers of the inquiry; its length is the match count.
+fn expertise_matches(request: &Request<'_>, expertise: &Expertise) -> Vec<Covered> {
     let mut labels = Vec::new();
     if expertise
         .inquiry_types
         .contains(&request.inquiry.inquiry_type)
     {
-        labels.push("this type of inquiry".to_owned());
+        labels.push(Covered::InquiryType);
     }
     for area in &request.areas {
         if expertise.therapeutic_areas.contains(area) {
-            labels.push(area.label().to_owned());
+            labels.push(Covered::Area(*area));
         }
     }
     for modality in &request.modalities {
         if expertise.modalities.contains(modality) {
-            labels.push(modality.label().to_owned());
+            labels.push(Covered::Modality(*modality));
         }
     }
     labels
@@ -757,8 +824,8 @@ fn expertise_matches(request: &Request<'_>, expertise: &Expertise) -> Vec<String
 fn choose_contact(
     request: &Request<'_>,
     institution: &InstitutionCandidate,
-) -> (Option<ContactChoice>, String) {
-    let mut candidates: Vec<(usize, &ContactCandidate, Vec<String>)> = institution
+) -> (Option<ContactChoice>, Msg) {
+    let mut candidates: Vec<(usize, &ContactCandidate, Vec<Covered>)> = institution
         .contacts
         .iter()
         .filter(|c| c.active)
@@ -778,52 +845,49 @@ fn choose_contact(
     });
 
     let Some((matches, chosen, labels)) = candidates.first() else {
+        let institution_name = institution.name.clone();
         let situation = if institution.contacts.is_empty() {
-            format!("{} has no contact registered yet", institution.name)
+            Msg::NoContactRegistered {
+                institution: institution_name,
+            }
         } else {
-            format!("{} has no active contact at the moment", institution.name)
+            Msg::NoActiveContact {
+                institution: institution_name,
+            }
         };
-        return (
-            None,
-            format!(
-                "{situation}: the referral is unassigned and the institution's team will assign it."
-            ),
-        );
+        return (None, situation);
     };
 
-    let mut explanation = if labels.is_empty() {
-        format!(
-            "{} was chosen although no active contact's expertise matches this inquiry specifically",
-            chosen.name
-        )
-    } else {
-        format!(
-            "{} was chosen because their expertise covers {}",
-            chosen.name,
-            join_words(labels)
-        )
-    };
     let others = &candidates[1..];
     let equally_matched: Vec<&ContactCandidate> = others
         .iter()
         .filter(|(m, _, _)| m == matches)
         .map(|(_, c, _)| *c)
         .collect();
-    if others.is_empty() {
-        explanation.push_str(", and they are the institution's only active contact.");
+    let tie = if others.is_empty() {
+        Tie::OnlyContact
     } else if equally_matched.is_empty() {
-        explanation.push_str(", the best match among the institution's active contacts.");
+        Tie::BestMatch
     } else if equally_matched
         .iter()
         .all(|c| c.open_referrals > chosen.open_referrals)
     {
-        explanation
-            .push_str("; among equally matched colleagues, they have the fewest open referrals.");
+        Tie::FewestOpen
     } else {
-        explanation.push_str(
-            "; among equally matched and equally busy colleagues, they come first in alphabetical order.",
-        );
-    }
+        Tie::Alphabetical
+    };
+    let explanation = if labels.is_empty() {
+        Msg::ContactWithoutMatch {
+            contact: chosen.name.clone(),
+            tie,
+        }
+    } else {
+        Msg::ContactCovers {
+            contact: chosen.name.clone(),
+            covers: CoveredList(labels.clone()),
+            tie,
+        }
+    };
 
     let choice = ContactChoice {
         contact_id: chosen.id.clone(),
@@ -864,34 +928,11 @@ fn desk_classify(not_selected: &[NotSelected], preferred: &[String]) -> DeskReas
     }
 }
 
-/// "inquiries for clinical trial placement", from the taxonomy label.
-fn type_phrase(inquiry_type: InquiryType) -> String {
-    if inquiry_type == InquiryType::Other {
-        return "inquiries of other kinds".to_owned();
-    }
-    let label = inquiry_type.label();
-    let mut chars = label.chars();
-    let lowered = match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect::<String>(),
-        None => String::new(),
-    };
-    format!("inquiries for {lowered}")
-}
-
-fn strength(weight: u8) -> &'static str {
+fn strength(weight: u8) -> Strength {
     if weight >= STRONG_WEIGHT {
-        "Strong expertise"
+        Strength::Strong
     } else {
-        "Expertise"
-    }
-}
-
-/// "a", "a and b", "a, b and c".
-fn join_words(words: &[String]) -> String {
-    match words {
-        [] => String::new(),
-        [only] => only.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        Strength::Some
     }
 }
 

@@ -1,14 +1,15 @@
 //! The oncology taxonomy of docs/PRODUCT.md: every closed vocabulary of the API, with the
-//! human labels that clients use to build forms (`GET /v1/taxonomy`).
+//! wire values that clients send; their labels are in [`super::catalogue`] (`GET /v1/taxonomy`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use utoipa::ToSchema;
 
-/// Declares a closed vocabulary: wire value, human label, parsing and listing.
+/// Declares a closed vocabulary: wire value, parsing and listing (its labels, in every
+/// language, are in [`super::catalogue`]).
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:tt : $label:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name {
@@ -24,10 +25,6 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $value),+ }
             }
 
-            /// What a person reads.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
         }
 
         impl FromStr for $name {
@@ -59,151 +56,151 @@ pub struct UnknownValue {
 vocabulary! {
     /// What the submitter wants from the institutions.
     InquiryType {
-        Licensing = "licensing": "Licensing of an asset or technology",
-        CoDevelopment = "co_development": "Co-development partnership",
-        SponsoredResearch = "sponsored_research": "Sponsored research",
-        ClinicalTrial = "clinical_trial": "Clinical trial placement",
-        Investment = "investment": "Investment or spin-off funding",
-        DataAccess = "data_access": "Access to data or biobanks",
-        PlatformAccess = "platform_access": "Access to a technology platform",
-        Other = "other": "Other",
+        Licensing = "licensing",
+        CoDevelopment = "co_development",
+        SponsoredResearch = "sponsored_research",
+        ClinicalTrial = "clinical_trial",
+        Investment = "investment",
+        DataAccess = "data_access",
+        PlatformAccess = "platform_access",
+        Other = "other",
     }
 }
 
 vocabulary! {
     /// Tumour types.
     TherapeuticArea {
-        Breast = "breast": "Breast",
-        Lung = "lung": "Lung",
-        Colorectal = "colorectal": "Colorectal",
-        Prostate = "prostate": "Prostate",
-        Gynecologic = "gynecologic": "Gynecologic",
-        Hematologic = "hematologic": "Hematologic malignancies",
-        Pediatric = "pediatric": "Pediatric cancers",
-        SkinMelanoma = "skin_melanoma": "Skin and melanoma (including uveal)",
-        HeadAndNeck = "head_and_neck": "Head and neck",
-        BrainCns = "brain_cns": "Brain and central nervous system",
-        Sarcoma = "sarcoma": "Sarcoma",
-        Digestive = "digestive": "Digestive (pancreas, liver, gastric)",
-        Genitourinary = "genitourinary": "Genitourinary",
-        ThyroidEndocrine = "thyroid_endocrine": "Thyroid and endocrine",
-        RareCancers = "rare_cancers": "Rare cancers",
-        PanTumor = "pan_tumor": "Pan-tumour",
+        Breast = "breast",
+        Lung = "lung",
+        Colorectal = "colorectal",
+        Prostate = "prostate",
+        Gynecologic = "gynecologic",
+        Hematologic = "hematologic",
+        Pediatric = "pediatric",
+        SkinMelanoma = "skin_melanoma",
+        HeadAndNeck = "head_and_neck",
+        BrainCns = "brain_cns",
+        Sarcoma = "sarcoma",
+        Digestive = "digestive",
+        Genitourinary = "genitourinary",
+        ThyroidEndocrine = "thyroid_endocrine",
+        RareCancers = "rare_cancers",
+        PanTumor = "pan_tumor",
     }
 }
 
 vocabulary! {
     /// Therapeutic or technological modality.
     Modality {
-        SmallMolecule = "small_molecule": "Small molecule",
-        BiologicAntibody = "biologic_antibody": "Biologic or antibody",
-        Adc = "adc": "Antibody-drug conjugate",
-        CellTherapy = "cell_therapy": "Cell therapy",
-        GeneTherapy = "gene_therapy": "Gene therapy",
-        VaccineImmunotherapy = "vaccine_immunotherapy": "Vaccine or immunotherapy",
-        Radiopharmaceutical = "radiopharmaceutical": "Radiopharmaceutical",
-        Radiotherapy = "radiotherapy": "Radiotherapy",
-        DiagnosticBiomarker = "diagnostic_biomarker": "Diagnostic or biomarker",
-        Imaging = "imaging": "Imaging",
-        MedicalDevice = "medical_device": "Medical device",
-        DigitalAi = "digital_ai": "Digital health or AI",
-        DataRwe = "data_rwe": "Data and real-world evidence",
-        Microbiome = "microbiome": "Microbiome",
+        SmallMolecule = "small_molecule",
+        BiologicAntibody = "biologic_antibody",
+        Adc = "adc",
+        CellTherapy = "cell_therapy",
+        GeneTherapy = "gene_therapy",
+        VaccineImmunotherapy = "vaccine_immunotherapy",
+        Radiopharmaceutical = "radiopharmaceutical",
+        Radiotherapy = "radiotherapy",
+        DiagnosticBiomarker = "diagnostic_biomarker",
+        Imaging = "imaging",
+        MedicalDevice = "medical_device",
+        DigitalAi = "digital_ai",
+        DataRwe = "data_rwe",
+        Microbiome = "microbiome",
     }
 }
 
 vocabulary! {
     /// Development stage of the asset or project.
     Stage {
-        Discovery = "discovery": "Discovery",
-        Preclinical = "preclinical": "Preclinical",
-        Phase1 = "phase_1": "Phase 1",
-        Phase2 = "phase_2": "Phase 2",
-        Phase3 = "phase_3": "Phase 3",
-        Approved = "approved": "Approved",
-        NotApplicable = "not_applicable": "Not applicable",
+        Discovery = "discovery",
+        Preclinical = "preclinical",
+        Phase1 = "phase_1",
+        Phase2 = "phase_2",
+        Phase3 = "phase_3",
+        Approved = "approved",
+        NotApplicable = "not_applicable",
     }
 }
 
 vocabulary! {
     /// Why an institution declines a referral.
     DeclineReason {
-        OutOfScope = "out_of_scope": "Out of scope",
-        TooEarlyStage = "too_early_stage": "Too early stage",
-        NoCapacity = "no_capacity": "No capacity",
-        IpUnavailable = "ip_unavailable": "Intellectual property unavailable",
-        ConflictOfInterest = "conflict_of_interest": "Conflict of interest",
-        TermsNotAcceptable = "terms_not_acceptable": "Terms not acceptable",
-        InsufficientInformation = "insufficient_information": "Insufficient information",
-        Other = "other": "Other (explained in free text)",
+        OutOfScope = "out_of_scope",
+        TooEarlyStage = "too_early_stage",
+        NoCapacity = "no_capacity",
+        IpUnavailable = "ip_unavailable",
+        ConflictOfInterest = "conflict_of_interest",
+        TermsNotAcceptable = "terms_not_acceptable",
+        InsufficientInformation = "insufficient_information",
+        Other = "other",
     }
 }
 
 vocabulary! {
     /// Why the submitter withdraws (from the whole inquiry or from one institution).
     WithdrawalReason {
-        NoLongerNeeded = "no_longer_needed": "No longer needed",
-        FoundPartner = "found_partner": "Found a partner elsewhere",
-        ProjectStopped = "project_stopped": "The project was stopped or changed",
-        NoTimelyAnswer = "no_timely_answer": "No answer in time",
-        SubmittedInError = "submitted_in_error": "Submitted in error",
-        Other = "other": "Other (explained in free text)",
-        NotGiven = "not_given": "No reason given",
+        NoLongerNeeded = "no_longer_needed",
+        FoundPartner = "found_partner",
+        ProjectStopped = "project_stopped",
+        NoTimelyAnswer = "no_timely_answer",
+        SubmittedInError = "submitted_in_error",
+        Other = "other",
+        NotGiven = "not_given",
     }
 }
 
 vocabulary! {
     /// What kind of organization submits.
     OrganizationType {
-        Investor = "investor": "Investor",
-        Pharma = "pharma": "Pharmaceutical company",
-        Biotech = "biotech": "Biotech",
-        Medtech = "medtech": "Medtech",
-        Academic = "academic": "Academic",
-        Other = "other": "Other",
+        Investor = "investor",
+        Pharma = "pharma",
+        Biotech = "biotech",
+        Medtech = "medtech",
+        Academic = "academic",
+        Other = "other",
     }
 }
 
 vocabulary! {
     /// The catalogue of events: what the feed lists and webhooks deliver (docs/EVENTS.md).
     EventType {
-        InquirySubmitted = "inquiry.submitted": "An inquiry was submitted",
-        InquiryWithdrawn = "inquiry.withdrawn": "The submitter withdrew an inquiry",
-        InquiryRouted = "inquiry.routed": "An inquiry was routed (by the rules, to the desk, or by hand)",
-        ReferralCreated = "referral.created": "A referral arrived at an institution",
-        ReferralAssigned = "referral.assigned": "A referral was assigned to a contact",
-        ReferralUnassigned = "referral.unassigned": "A referral was left without an assignee",
-        ReferralStatusChanged = "referral.status_changed": "A referral changed status",
-        ReferralMessagePosted = "referral.message_posted": "A message the submitter sees was posted on a referral",
-        ReferralNotePosted = "referral.note_posted": "An internal note was posted on a referral (never shown to submitters)",
-        ReferralSlaDueSoon = "referral.sla_due_soon": "A referral's first response is due today (told at 09:00 Paris time)",
-        ReferralSlaBreached = "referral.sla_breached": "A referral's first response is overdue",
-        RoutingProfileChanged = "routing_profile.changed": "An institution replaced its routing profile",
-        WebhookEndpointDisabled = "webhook_endpoint.disabled": "Guichet disabled a webhook endpoint that kept failing or answered 410",
-        WebhookEndpointPing = "webhook_endpoint.ping": "A test delivery asked for by hand (not in the feed)",
+        InquirySubmitted = "inquiry.submitted",
+        InquiryWithdrawn = "inquiry.withdrawn",
+        InquiryRouted = "inquiry.routed",
+        ReferralCreated = "referral.created",
+        ReferralAssigned = "referral.assigned",
+        ReferralUnassigned = "referral.unassigned",
+        ReferralStatusChanged = "referral.status_changed",
+        ReferralMessagePosted = "referral.message_posted",
+        ReferralNotePosted = "referral.note_posted",
+        ReferralSlaDueSoon = "referral.sla_due_soon",
+        ReferralSlaBreached = "referral.sla_breached",
+        RoutingProfileChanged = "routing_profile.changed",
+        WebhookEndpointDisabled = "webhook_endpoint.disabled",
+        WebhookEndpointPing = "webhook_endpoint.ping",
     }
 }
 
 vocabulary! {
     /// Where a referral stands in its lifecycle.
     ReferralStatus {
-        New = "new": "New",
-        Acknowledged = "acknowledged": "Acknowledged",
-        InReview = "in_review": "In review",
-        InfoRequested = "info_requested": "Information requested",
-        Accepted = "accepted": "Accepted",
-        Declined = "declined": "Declined",
-        Forwarded = "forwarded": "Forwarded",
-        Withdrawn = "withdrawn": "Withdrawn",
+        New = "new",
+        Acknowledged = "acknowledged",
+        InReview = "in_review",
+        InfoRequested = "info_requested",
+        Accepted = "accepted",
+        Declined = "declined",
+        Forwarded = "forwarded",
+        Withdrawn = "withdrawn",
     }
 }
 
 vocabulary! {
     /// Who made a change, in the audit trail.
     ActorKind {
-        Submitter = "submitter": "The submitter (tracking token)",
-        User = "user": "A staff account or an operator",
-        System = "system": "Guichet itself (routing rules, the SLA clock, workers, the command line)",
+        Submitter = "submitter",
+        User = "user",
+        System = "system",
     }
 }
 
@@ -211,9 +208,9 @@ vocabulary! {
     /// What an audit record can be about: the objects the audit trail names
     /// (`events.inquiry_id`, `referral_id`, `institution_id`).
     AuditObjectType {
-        Inquiry = "inquiry": "An inquiry (its own records and its referrals')",
-        Referral = "referral": "A referral",
-        Institution = "institution": "An institution (its referrals, contacts, accounts, profile and endpoints)",
+        Inquiry = "inquiry",
+        Referral = "referral",
+        Institution = "institution",
     }
 }
 
@@ -221,65 +218,65 @@ vocabulary! {
     /// What an audit record says happened (`events.action`). Every audit row is written by
     /// `service::record` with one of these.
     AuditAction {
-        InquirySubmitted = "inquiry_submitted": "An inquiry was submitted",
-        InquiryRouted = "inquiry_routed": "The rules routed an inquiry",
-        SentToDesk = "sent_to_desk": "No rule could route an inquiry: it went to the desk",
-        InquiryRoutedByHand = "inquiry_routed_by_hand": "An operator routed an inquiry by hand",
-        InquiryWithdrawn = "inquiry_withdrawn": "The submitter withdrew a whole inquiry",
-        ReferralRouted = "referral_routed": "A referral was created by routing",
-        ReferralForwarded = "referral_forwarded": "A referral was created by a forward",
-        ReferralWithdrawn = "referral_withdrawn": "The submitter withdrew from a referral (with the reason code)",
-        Assigned = "assigned": "A referral was assigned to a contact",
-        Unassigned = "unassigned": "A referral was left without an assignee",
-        StatusChanged = "status_changed": "A referral changed status",
-        DecisionRecorded = "decision_recorded": "A decision's reason was recorded",
-        MessagePosted = "message_posted": "A message or a note was posted",
-        SlaDueSoon = "sla_due_soon": "A first response is due today",
-        SlaBreached = "sla_breached": "A first response is overdue",
-        RoutingProfileReplaced = "routing_profile_replaced": "A routing profile was replaced",
-        InstitutionCreated = "institution_created": "An operator added an institution",
-        InstitutionUpdated = "institution_updated": "An operator changed an institution",
-        InstitutionDeactivated = "institution_deactivated": "An operator deactivated an institution",
-        InstitutionReactivated = "institution_reactivated": "An operator reactivated an institution",
-        ContactCreated = "contact_created": "A contact was created",
-        ContactUpdated = "contact_updated": "A contact was changed",
-        ContactDeactivated = "contact_deactivated": "A contact was deactivated",
-        UserCreated = "user_created": "An account was created",
-        UserUpdated = "user_updated": "An account was changed",
-        LoggedIn = "logged_in": "Someone logged in",
-        SessionRefreshed = "session_refreshed": "A session was refreshed",
-        LoggedOut = "logged_out": "Someone logged out",
-        WebhookEndpointCreated = "webhook_endpoint_created": "A webhook endpoint was created",
-        WebhookEndpointUpdated = "webhook_endpoint_updated": "A webhook endpoint was changed",
-        WebhookEndpointDeleted = "webhook_endpoint_deleted": "A webhook endpoint was deleted",
-        WebhookSecretRotated = "webhook_secret_rotated": "A webhook secret was rotated",
-        WebhookEndpointDisabled = "webhook_endpoint_disabled": "A webhook endpoint was disabled",
-        WebhookEndpointPinged = "webhook_endpoint_pinged": "A test delivery was asked for",
-        WebhookDeliveryResent = "webhook_delivery_resent": "A delivery was sent again",
-        WebhookDeliveriesReplayed = "webhook_deliveries_replayed": "Failed deliveries were replayed",
-        PasswordResetRequested = "password_reset_requested": "A password reset link was asked for",
-        MailSettingsChanged = "mail_settings_changed": "An institution's team address was set or cleared",
-        RemindersEnabled = "reminders_enabled": "SLA reminders were turned on",
-        RemindersDisabled = "reminders_disabled": "SLA reminders were turned off",
-        PasswordReset = "password_reset": "A password was reset through a link",
-        PasswordChanged = "password_changed": "A password was changed",
+        InquirySubmitted = "inquiry_submitted",
+        InquiryRouted = "inquiry_routed",
+        SentToDesk = "sent_to_desk",
+        InquiryRoutedByHand = "inquiry_routed_by_hand",
+        InquiryWithdrawn = "inquiry_withdrawn",
+        ReferralRouted = "referral_routed",
+        ReferralForwarded = "referral_forwarded",
+        ReferralWithdrawn = "referral_withdrawn",
+        Assigned = "assigned",
+        Unassigned = "unassigned",
+        StatusChanged = "status_changed",
+        DecisionRecorded = "decision_recorded",
+        MessagePosted = "message_posted",
+        SlaDueSoon = "sla_due_soon",
+        SlaBreached = "sla_breached",
+        RoutingProfileReplaced = "routing_profile_replaced",
+        InstitutionCreated = "institution_created",
+        InstitutionUpdated = "institution_updated",
+        InstitutionDeactivated = "institution_deactivated",
+        InstitutionReactivated = "institution_reactivated",
+        ContactCreated = "contact_created",
+        ContactUpdated = "contact_updated",
+        ContactDeactivated = "contact_deactivated",
+        UserCreated = "user_created",
+        UserUpdated = "user_updated",
+        LoggedIn = "logged_in",
+        SessionRefreshed = "session_refreshed",
+        LoggedOut = "logged_out",
+        WebhookEndpointCreated = "webhook_endpoint_created",
+        WebhookEndpointUpdated = "webhook_endpoint_updated",
+        WebhookEndpointDeleted = "webhook_endpoint_deleted",
+        WebhookSecretRotated = "webhook_secret_rotated",
+        WebhookEndpointDisabled = "webhook_endpoint_disabled",
+        WebhookEndpointPinged = "webhook_endpoint_pinged",
+        WebhookDeliveryResent = "webhook_delivery_resent",
+        WebhookDeliveriesReplayed = "webhook_deliveries_replayed",
+        PasswordResetRequested = "password_reset_requested",
+        MailSettingsChanged = "mail_settings_changed",
+        RemindersEnabled = "reminders_enabled",
+        RemindersDisabled = "reminders_disabled",
+        PasswordReset = "password_reset",
+        PasswordChanged = "password_changed",
     }
 }
 
 vocabulary! {
     /// What an institution account may do.
     Role {
-        Operator = "operator": "Platform operator (all institutions)",
-        InstitutionAdmin = "institution_admin": "Institution administrator",
-        Triager = "triager": "Triager",
+        Operator = "operator",
+        InstitutionAdmin = "institution_admin",
+        Triager = "triager",
     }
 }
 
 vocabulary! {
     /// The language of the e-mails someone receives.
     Locale {
-        En = "en": "English",
-        Fr = "fr": "Français",
+        En = "en",
+        Fr = "fr",
     }
 }
 

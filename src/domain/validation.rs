@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::domain::catalogue::{Msg, Text};
 use crate::error::FieldError;
 
 #[derive(Debug, Default)]
@@ -15,7 +16,7 @@ impl Checks {
         Self::default()
     }
 
-    pub fn push(&mut self, pointer: &str, code: &str, message: impl Into<String>) {
+    pub fn push(&mut self, pointer: &str, code: &str, message: impl Into<Text>) {
         self.errors.push(FieldError::new(pointer, code, message));
     }
 
@@ -24,7 +25,7 @@ impl Checks {
         match value {
             Some(v) => v,
             None => {
-                self.push(pointer, "required", "is required");
+                self.push(pointer, "required", Msg::FieldRequired);
                 T::default()
             }
         }
@@ -33,7 +34,7 @@ impl Checks {
     /// Required text, trimmed, between `min` and `max` characters.
     pub fn text(&mut self, pointer: &str, value: Option<String>, min: usize, max: usize) -> String {
         let Some(value) = value else {
-            self.push(pointer, "required", "is required");
+            self.push(pointer, "required", Msg::FieldRequired);
             return String::new();
         };
         self.bounded_text(pointer, value, min, max)
@@ -57,30 +58,18 @@ impl Checks {
         let value = value.trim().to_owned();
         let chars = value.chars().count();
         if sent > max {
-            self.push(
-                pointer,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
+            self.push(pointer, "too_long", Msg::FieldTooLong { max });
         } else if chars < min {
             if chars == 0 {
-                self.push(pointer, "required", "must not be empty");
+                self.push(pointer, "required", Msg::FieldEmpty);
             } else {
-                self.push(
-                    pointer,
-                    "too_short",
-                    format!("must be at least {min} characters"),
-                );
+                self.push(pointer, "too_short", Msg::FieldTooShort { min });
             }
         } else if value
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
         {
-            self.push(
-                pointer,
-                "invalid_characters",
-                "must not contain control characters",
-            );
+            self.push(pointer, "invalid_characters", Msg::FieldControlCharacters);
         }
         value
     }
@@ -89,11 +78,7 @@ impl Checks {
     pub fn email(&mut self, pointer: &str, value: Option<String>) -> String {
         let value = self.text(pointer, value, 1, 254);
         if !value.is_empty() && !is_plausible_email(&value) {
-            self.push(
-                pointer,
-                "invalid_email",
-                "must be an e-mail address such as name@example.org",
-            );
+            self.push(pointer, "invalid_email", Msg::FieldEmail);
         }
         value.to_lowercase()
     }
@@ -102,24 +87,12 @@ impl Checks {
     pub fn list<T: Ord + Clone>(&mut self, pointer: &str, items: &[T], min: usize, max: usize) {
         if items.len() < min {
             if items.is_empty() {
-                self.push(
-                    pointer,
-                    "required",
-                    format!("must hold at least {min} item(s)"),
-                );
+                self.push(pointer, "required", Msg::FieldAtLeastItems { min });
             } else {
-                self.push(
-                    pointer,
-                    "too_few",
-                    format!("must hold at least {min} item(s)"),
-                );
+                self.push(pointer, "too_few", Msg::FieldAtLeastItems { min });
             }
         } else if items.len() > max {
-            self.push(
-                pointer,
-                "too_many",
-                format!("must hold at most {max} item(s)"),
-            );
+            self.push(pointer, "too_many", Msg::FieldAtMostItems { max });
         }
         let mut seen = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
@@ -127,7 +100,7 @@ impl Checks {
                 self.push(
                     &format!("{pointer}/{i}"),
                     "duplicate",
-                    "appears twice in the list",
+                    Msg::FieldDuplicateItem,
                 );
             }
         }

@@ -328,7 +328,7 @@ pub async fn password_change(
     if !g.passwords.verify(current, stored).await? {
         g.metrics.login_failed();
         return Err(Error::forbidden(
-            "The current password is wrong: the password was not changed.",
+            crate::domain::catalogue::Msg::WrongCurrentPassword,
         ));
     }
     let hash = g.passwords.hash(new_password).await?;

@@ -2,6 +2,7 @@
 //! object exists gets the same 404 as for a missing one.
 
 use crate::domain::account::Staff;
+use crate::domain::catalogue::Msg;
 use crate::domain::taxonomy::Role;
 use crate::error::Error;
 
@@ -34,9 +35,7 @@ pub fn institution_access(
     match (action, actor.role) {
         (InstitutionAction::Read, _) => Ok(()),
         (InstitutionAction::Administer, Role::InstitutionAdmin) => Ok(()),
-        (InstitutionAction::Administer, _) => Err(Error::forbidden(
-            "Only an institution administrator or an operator may do this.",
-        )),
+        (InstitutionAction::Administer, _) => Err(Error::forbidden(Msg::AdminOrOperatorOnly)),
     }
 }
 
@@ -45,7 +44,7 @@ pub fn operator_only(actor: &Staff) -> Result<(), Error> {
     if actor.role == Role::Operator {
         Ok(())
     } else {
-        Err(Error::forbidden("Only an operator may do this."))
+        Err(Error::forbidden(Msg::OperatorOnly))
     }
 }
 
@@ -77,9 +76,7 @@ pub fn webhook_access(actor: &Staff, institution_id: Option<&str>) -> Result<(),
             "webhook endpoint",
         ),
         None if actor.role == Role::Operator => Ok(()),
-        None => Err(Error::forbidden(
-            "Only an operator may manage platform-wide webhook endpoints.",
-        )),
+        None => Err(Error::forbidden(Msg::OperatorOnlyPlatformWebhooks)),
     }
 }
 
@@ -97,14 +94,12 @@ pub fn mail_scope(actor: &Staff, institution: Option<&str>) -> Result<Option<Str
             .institution_id
             .clone()
             .map(Some)
-            .ok_or_else(|| Error::forbidden("This account belongs to no institution.")),
+            .ok_or_else(|| Error::forbidden(Msg::NoInstitutionAccount)),
         (Role::InstitutionAdmin, Some(i)) => {
             institution_access(actor, i, InstitutionAction::Administer, "institution")?;
             Ok(Some(i.to_owned()))
         }
-        (Role::Triager, _) => Err(Error::forbidden(
-            "Only an institution administrator or an operator may inspect e-mails.",
-        )),
+        (Role::Triager, _) => Err(Error::forbidden(Msg::AdminOrOperatorInspectsMail)),
     }
 }
 
@@ -113,7 +108,7 @@ pub fn feed_scope(actor: &Staff) -> Result<crate::db::outbox::FeedScope<'_>, Err
     match (actor.role, actor.institution_id.as_deref()) {
         (Role::Operator, _) => Ok(crate::db::outbox::FeedScope::Everything),
         (_, Some(inst)) => Ok(crate::db::outbox::FeedScope::Institution(inst)),
-        (_, None) => Err(Error::forbidden("This account belongs to no institution.")),
+        (_, None) => Err(Error::forbidden(Msg::NoInstitutionAccount)),
     }
 }
 

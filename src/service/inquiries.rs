@@ -23,7 +23,7 @@ use crate::domain::taxonomy::{Locale, ReferralStatus, WithdrawalReason};
 use crate::error::Error;
 use crate::service::authz::operator_only;
 use crate::service::record::{Change, record};
-use crate::service::triage::referral_closed;
+use crate::service::triage::{Closed, referral_closed};
 use crate::service::{Client, Quota};
 use crate::service::{Guichet, Page, known_uuid, new_id};
 
@@ -137,7 +137,7 @@ fn check_preferences(
             crate::error::FieldError::new(
                 format!("/preferred_institutions/{i}"),
                 "unknown_institution",
-                format!("no institution has the id `{id}`"),
+                crate::domain::catalogue::Msg::FieldUnknownInstitution { id: id.clone() },
             )
         })
         .collect();
@@ -403,6 +403,8 @@ pub struct InquiryDetail {
     pub messages: Vec<Message>,
     pub institution_names: HashMap<String, String>,
     pub desk_reason: Option<String>,
+    /// The stored routing decision, to render its text in the reader's language.
+    pub decision: Option<RoutingOutcome>,
 }
 
 fn load_detail(conn: &mut DbConn, inquiry: Inquiry) -> Result<InquiryDetail, Error> {
@@ -413,11 +415,19 @@ fn load_detail(conn: &mut DbConn, inquiry: Inquiry) -> Result<InquiryDetail, Err
         .into_iter()
         .map(|i| (i.id, i.name))
         .collect();
-    let desk_reason = if inquiry.on_desk {
-        let decision: RoutingOutcome =
+    let decision: Option<RoutingOutcome> = if inquiry.on_desk {
+        Some(
             serde_json::from_str(&store::inquiry_decision(conn, &inquiry.id)?)
-                .map_err(Error::internal)?;
-        decision.desk_reason
+                .map_err(Error::internal)?,
+        )
+    } else {
+        // Only for its text: a decision that cannot be read leaves the stored text.
+        store::inquiry_decision(conn, &inquiry.id)
+            .ok()
+            .and_then(|d| serde_json::from_str(&d).ok())
+    };
+    let desk_reason = if inquiry.on_desk {
+        decision.as_ref().and_then(|d| d.desk_reason.clone())
     } else {
         None
     };
@@ -427,6 +437,7 @@ fn load_detail(conn: &mut DbConn, inquiry: Inquiry) -> Result<InquiryDetail, Err
         messages,
         institution_names,
         desk_reason,
+        decision,
     })
 }
 
@@ -546,10 +557,7 @@ pub async fn submitter_message(
                 resource: "referral",
             })?;
         if !referral.status.is_open() {
-            return Err(referral_closed(
-                referral.status,
-                "it takes no more messages",
-            ));
+            return Err(referral_closed(referral.status, Closed::Messages));
         }
         let message = Message {
             id: new_id(),
@@ -650,7 +658,7 @@ pub async fn inquiry_withdraw(
                         resource: "referral",
                     })?;
                 if !r.status.is_open() {
-                    return Err(referral_closed(r.status, "there is nothing to withdraw"));
+                    return Err(referral_closed(r.status, Closed::Withdrawal));
                 }
                 vec![r]
             }

@@ -50,10 +50,9 @@ pub struct InstitutionChange {
 pub fn inactive(institution: &Institution) -> Error {
     Error::conflict(
         "institution_inactive",
-        format!(
-            "{} is not taking new inquiries at the moment.",
-            institution.name
-        ),
+        crate::domain::catalogue::Msg::InstitutionNotTaking {
+            institution: institution.name.clone(),
+        },
     )
 }
 

@@ -81,36 +81,14 @@ fn handlers(conn: &mut DbConn, r: &Referral) -> Result<(Vec<Recipient>, bool), E
     Ok((triagers(conn, &r.institution_id)?, false))
 }
 
+/// An inquiry type in an e-mail: its label from the catalogue.
 pub fn inquiry_type_words(t: InquiryType, locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => t.label(),
-        Locale::Fr => match t {
-            InquiryType::Licensing => "Licence d'un actif ou d'une technologie",
-            InquiryType::CoDevelopment => "Partenariat de co-développement",
-            InquiryType::SponsoredResearch => "Recherche sponsorisée",
-            InquiryType::ClinicalTrial => "Placement d'un essai clinique",
-            InquiryType::Investment => "Investissement ou financement d'une spin-off",
-            InquiryType::DataAccess => "Accès à des données ou à des biobanques",
-            InquiryType::PlatformAccess => "Accès à une plateforme technologique",
-            InquiryType::Other => "Autre",
-        },
-    }
+    t.label_in(locale)
 }
 
+/// A decline reason in an e-mail: its label from the catalogue.
 pub fn decline_reason_words(r: DeclineReason, locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => r.label(),
-        Locale::Fr => match r {
-            DeclineReason::OutOfScope => "Hors du champ de l'institution",
-            DeclineReason::TooEarlyStage => "Stade trop précoce",
-            DeclineReason::NoCapacity => "Pas de capacité disponible",
-            DeclineReason::IpUnavailable => "Propriété intellectuelle indisponible",
-            DeclineReason::ConflictOfInterest => "Conflit d'intérêts",
-            DeclineReason::TermsNotAcceptable => "Conditions non acceptables",
-            DeclineReason::InsufficientInformation => "Informations insuffisantes",
-            DeclineReason::Other => "Autre (précisé par l'institution)",
-        },
-    }
+    r.label_in(locale)
 }
 
 /// What every staff message about a referral shows.

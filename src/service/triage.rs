@@ -208,10 +208,25 @@ pub struct OtherReferral {
 
 /// The 409 for a change a referral in a final state no longer takes, naming the state:
 /// "This referral is declined; it takes no more messages."
-pub(crate) fn referral_closed(status: ReferralStatus, consequence: &str) -> Error {
+/// What a final referral refuses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Closed {
+    Messages,
+    Reassignment,
+    Withdrawal,
+}
+
+/// The 409 for an action on a referral in a final state; the detail names the state.
+pub(crate) fn referral_closed(status: ReferralStatus, refused: Closed) -> Error {
+    use crate::domain::catalogue::{Msg, State};
+    let status = State(status);
     Error::conflict(
         "referral_closed",
-        format!("This referral is {status}; {consequence}."),
+        match refused {
+            Closed::Messages => Msg::ReferralTakesNoMessages { status },
+            Closed::Reassignment => Msg::ReferralCannotBeReassigned { status },
+            Closed::Withdrawal => Msg::ReferralNothingToWithdraw { status },
+        },
     )
 }
 
@@ -386,19 +401,11 @@ pub async fn referral_transition(
         lifecycle::check_transition(r.status, to, &input).map_err(|e| match e {
             TransitionError::NotAllowed(allowed) => Error::conflict(
                 "transition_not_allowed",
-                format!(
-                    "A referral in status {} cannot become {to}; allowed: {}.",
-                    r.status,
-                    if allowed.is_empty() {
-                        "none (it is closed)".to_owned()
-                    } else {
-                        allowed
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ),
+                crate::domain::catalogue::Msg::TransitionRefused {
+                    from: crate::domain::catalogue::State(r.status),
+                    to: crate::domain::catalogue::State(to),
+                    allowed: crate::domain::catalogue::States(allowed),
+                },
             ),
             TransitionError::Missing(pointer, why) => {
                 Error::validation_one(pointer, "required", why)
@@ -411,7 +418,9 @@ pub async fn referral_transition(
                     Error::validation_one(
                         "/forward_to",
                         "unknown_institution",
-                        format!("no institution has the id `{target}`"),
+                        crate::domain::catalogue::Msg::FieldUnknownInstitution {
+                            id: target.clone(),
+                        },
                     )
                 })?;
                 if inst.id == r.institution_id {
@@ -430,7 +439,9 @@ pub async fn referral_transition(
                 {
                     return Err(Error::conflict(
                         "already_referred",
-                        format!("{} already has this inquiry.", inst.name),
+                        crate::domain::catalogue::Msg::AlreadyHasInquiry {
+                            institution: inst.name.clone(),
+                        },
                     ));
                 }
                 Some(inst)
@@ -580,7 +591,7 @@ pub async fn referral_assign(
         }
         let expected = r.version;
         if !r.status.is_open() {
-            return Err(referral_closed(r.status, "it cannot be reassigned"));
+            return Err(referral_closed(r.status, Closed::Reassignment));
         }
         let contact = match known_uuid(&contact_id, "contact") {
             Ok(()) => institutions::contact_get(conn, &r.institution_id, &contact_id)?,
@@ -643,7 +654,9 @@ pub async fn referral_unassign(
         if !r.status.is_open() {
             return Err(Error::conflict(
                 "referral_closed",
-                format!("This referral is {}.", r.status),
+                crate::domain::catalogue::Msg::ReferralIs {
+                    status: crate::domain::catalogue::State(r.status),
+                },
             ));
         }
         let Some(previous) = r.contact_id.take() else {
@@ -822,7 +835,7 @@ pub async fn referral_message_create(
         let mut r = referral_for_change(conn, &actor, &id)?;
         // A closed thread takes nothing more, notes included: the referral's record is final.
         if !r.status.is_open() {
-            return Err(referral_closed(r.status, "it takes no more messages"));
+            return Err(referral_closed(r.status, Closed::Messages));
         }
         let now = db::now();
         let expected = r.version;

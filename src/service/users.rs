@@ -91,7 +91,7 @@ async fn user_insert(g: &Guichet, new: UserNew, created_by: Option<Staff>) -> Re
             return Err(Error::validation_one(
                 "/institution",
                 "unknown_institution",
-                format!("no institution has the id `{inst}`"),
+                crate::domain::catalogue::Msg::FieldUnknownInstitution { id: inst.clone() },
             ));
         }
         if let (Some(inst), Some(contact)) = (&new.institution_id, &new.contact_id) {

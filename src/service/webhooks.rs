@@ -114,7 +114,7 @@ pub async fn endpoint_create(
             return Err(Error::validation_one(
                 "/institution_id",
                 "unknown_institution",
-                format!("no institution has the id `{inst}`"),
+                crate::domain::catalogue::Msg::FieldUnknownInstitution { id: inst.clone() },
             ));
         }
         let now = db::now();

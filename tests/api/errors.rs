@@ -432,3 +432,121 @@ async fn the_server_refuses_what_the_document_refuses() {
         vec![("/institutions/0".into(), "unknown_institution".into())]
     );
 }
+
+#[actix_web::test]
+async fn a_404_speaks_french_with_the_same_code() {
+    let app = TestApp::new().await;
+    let token = app
+        .staff("triager@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let path = "/v1/referrals/01936f4e-8a2b-7c1d-9e3f-4a5b6c7d8e9f";
+    let en = app.get(path).token(&token).send().await;
+    en.assert_problem(404, "not_found");
+    assert_eq!(en.body["title"], "Not Found");
+    assert_eq!(
+        en.body["detail"],
+        "No referral with this id is visible to you."
+    );
+    assert_eq!(en.header("content-language").as_deref(), Some("en"));
+    let fr = app
+        .get(path)
+        .token(&token)
+        .header("Accept-Language", "fr-FR,fr;q=0.9,en;q=0.8")
+        .send()
+        .await;
+    fr.assert_problem(404, "not_found");
+    assert_eq!(fr.body["type"], en.body["type"]);
+    assert_eq!(fr.body["title"], "Introuvable");
+    assert_eq!(
+        fr.body["detail"],
+        "Aucun dossier portant cet identifiant ne vous est visible."
+    );
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    assert!(
+        fr.header("vary")
+            .is_some_and(|v| v.contains("Accept-Language"))
+    );
+    // A path no route knows is a problem in French too.
+    let unknown = app
+        .get("/v1/nowhere")
+        .header("Accept-Language", "fr")
+        .send()
+        .await;
+    unknown.assert_problem(404, "not_found");
+    assert_eq!(unknown.body["detail"], "Aucune ressource à cette adresse.");
+}
+
+#[actix_web::test]
+async fn a_422_speaks_french_field_by_field_with_the_same_codes() {
+    let app = TestApp::new().await;
+    let token = app.operator().await;
+    let body = json!({"name": "", "email": "not-an-email", "title": "x".repeat(201)});
+    let en = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&token)
+        .json(body.clone())
+        .send()
+        .await;
+    en.assert_problem(422, "validation_failed");
+    let fr = app
+        .post("/v1/institutions/curie/contacts")
+        .token(&token)
+        .header("Accept-Language", "fr")
+        .json(body)
+        .send()
+        .await;
+    fr.assert_problem(422, "validation_failed");
+    assert_eq!(fr.field_errors(), en.field_errors());
+    assert_eq!(fr.body["title"], "Requête non traitable");
+    assert_eq!(
+        fr.body["detail"],
+        "Certains champs sont incorrects : voir `errors`."
+    );
+    let message = |b: &serde_json::Value, pointer: &str| -> String {
+        b["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["pointer"] == pointer)
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        message(&fr.body, "/email"),
+        "doit être une adresse e-mail telle que nom@example.org"
+    );
+    assert_eq!(
+        message(&en.body, "/email"),
+        "must be an e-mail address such as name@example.org"
+    );
+    assert_eq!(message(&fr.body, "/name"), "ne doit pas être vide");
+    assert!(
+        message(&fr.body, "/title").contains("au plus"),
+        "{}",
+        fr.body
+    );
+}
+
+#[actix_web::test]
+async fn a_conflict_keeps_its_data_in_french() {
+    let app = TestApp::new().await;
+    let referral = app.curie_referral().await;
+    let token = app
+        .staff("triager@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let res = app
+        .post(&format!("/v1/referrals/{referral}/transitions"))
+        .token(&token)
+        .header("If-Match", "\"1\"")
+        .header("Accept-Language", "fr")
+        .json(json!({"to": "accepted", "message": "Bienvenue"}))
+        .send()
+        .await;
+    res.assert_problem(409, "transition_not_allowed");
+    assert_eq!(
+        res.body["detail"],
+        "Un dossier au statut « nouveau » ne peut pas passer au statut « accepté » ; statuts possibles : « réception confirmée ».",
+        "{}",
+        res.body
+    );
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use guichet::domain::taxonomy::Role;
 use guichet::service::Limits;
 
-use crate::support::{Response, TestApp};
+use crate::support::{Response, TestApp, psma_inquiry};
 use crate::triage::{actions, all_pages, start_review, submit, transition};
 
 fn radioligand_trial() -> Value {
@@ -1371,5 +1371,223 @@ async fn routing_by_hand_is_explained_and_audited() {
             Some("curie".into())
         )),
         "{actions:?}"
+    );
+}
+
+// Languages: one catalogue, `Accept-Language` picks French or English, codes never change.
+
+#[actix_web::test]
+async fn the_taxonomy_answers_in_french_with_the_same_codes() {
+    let app = TestApp::new().await;
+    let en = app.get("/v1/taxonomy").send().await;
+    let fr = app
+        .get("/v1/taxonomy")
+        .header("Accept-Language", "fr-FR")
+        .send()
+        .await;
+    assert_eq!(fr.status, 200);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    assert!(
+        fr.header("vary")
+            .is_some_and(|v| v.contains("Accept-Language"))
+    );
+    let values = |b: &Value, list: &str| -> Vec<Value> {
+        b[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["value"].clone())
+            .collect()
+    };
+    for list in [
+        "inquiry_types",
+        "therapeutic_areas",
+        "modalities",
+        "stages",
+        "decline_reasons",
+        "organization_types",
+        "referral_statuses",
+        "roles",
+    ] {
+        assert_eq!(values(&en.body, list), values(&fr.body, list), "{list}");
+    }
+    let label = |b: &Value, list: &str, value: &str| -> String {
+        b[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["value"] == value)
+            .map(|e| e["label"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(
+        label(&fr.body, "inquiry_types", "clinical_trial"),
+        "Placement d'un essai clinique"
+    );
+    assert_eq!(label(&fr.body, "therapeutic_areas", "lung"), "Poumon");
+    assert_eq!(label(&fr.body, "referral_statuses", "declined"), "Refusé");
+    assert_eq!(
+        label(&en.body, "inquiry_types", "clinical_trial"),
+        "Clinical trial placement"
+    );
+}
+
+#[actix_web::test]
+async fn english_is_the_answer_without_french_in_accept_language() {
+    let app = TestApp::new().await;
+    for header in [
+        None,
+        Some("en"),
+        Some("de"),
+        Some("ça;;q=@@, ~~"),
+        Some("fr;q=0"),
+    ] {
+        let mut req = app.get("/v1/taxonomy");
+        if let Some(h) = header {
+            req = req.header("Accept-Language", h);
+        }
+        let res = req.send().await;
+        assert_eq!(res.status, 200, "{header:?}");
+        assert_eq!(
+            res.header("content-language").as_deref(),
+            Some("en"),
+            "{header:?}"
+        );
+        assert_eq!(
+            res.body["therapeutic_areas"][1]["label"], "Lung",
+            "{header:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_best_quality_value_wins() {
+    let app = TestApp::new().await;
+    let fr = app
+        .get("/v1/taxonomy")
+        .header("Accept-Language", "en;q=0.5, fr;q=0.9")
+        .send()
+        .await;
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    assert_eq!(fr.body["therapeutic_areas"][1]["label"], "Poumon");
+    let en = app
+        .get("/v1/taxonomy")
+        .header("Accept-Language", "fr;q=0.4, en;q=0.8")
+        .send()
+        .await;
+    assert_eq!(en.header("content-language").as_deref(), Some("en"));
+}
+
+#[actix_web::test]
+async fn the_routing_preview_explains_in_french() {
+    let app = TestApp::new().await;
+    let body = json!({"inquiry_type": "clinical_trial", "therapeutic_areas": ["prostate"], "modalities": ["radiopharmaceutical"], "stage": "phase_1"});
+    let en = app
+        .post("/v1/routing/preview")
+        .json(body.clone())
+        .send()
+        .await;
+    let fr = app
+        .post("/v1/routing/preview")
+        .header("Accept-Language", "fr")
+        .json(body)
+        .send()
+        .await;
+    assert_eq!(fr.status, 200, "{}", fr.body);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    let ids = |b: &Value| -> Vec<Value> {
+        b["selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["institution"]["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&en.body), ids(&fr.body), "routing ignores the language");
+    let first = &fr.body["selected"][0];
+    let name = first["institution"]["name"].as_str().unwrap();
+    assert_eq!(
+        first["reasons"][0],
+        format!("{name} accepte les demandes de type « Placement d'un essai clinique ».")
+    );
+    assert_eq!(
+        en.body["selected"][0]["reasons"][0],
+        format!("{name} accepts inquiries for clinical trial placement.")
+    );
+    assert!(
+        fr.body["not_selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["explanation"].as_str().unwrap().contains("demande")
+                && !n["explanation"].as_str().unwrap().contains("inquir")),
+        "{}",
+        fr.body
+    );
+    let reasons_codes = |b: &Value| -> Vec<Value> {
+        b["not_selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["reason"].clone())
+            .collect()
+    };
+    assert_eq!(reasons_codes(&en.body), reasons_codes(&fr.body));
+}
+
+#[actix_web::test]
+async fn the_submitter_reads_the_stored_reasons_in_french() {
+    let app = TestApp::new().await;
+    let res = app.post("/v1/inquiries").json(psma_inquiry()).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let english = res.body["referrals"][0]["reasons"].clone();
+    let fr = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .header("Accept-Language", "fr")
+        .send()
+        .await;
+    assert_eq!(fr.status, 200, "{}", fr.body);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    let reasons = fr.body["referrals"][0]["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), english.as_array().unwrap().len());
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "Vous avez demandé cet établissement."),
+        "{reasons:?}"
+    );
+    let en = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .send()
+        .await;
+    assert_eq!(en.body["referrals"][0]["reasons"], english);
+}
+
+#[actix_web::test]
+async fn a_desk_reason_is_rendered_in_the_readers_language() {
+    let app = TestApp::new().await;
+    let mut body = psma_inquiry();
+    body["inquiry_type"] = json!("other");
+    body["preferred_institutions"] = json!([]);
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let token = res.body["tracking_token"].as_str().unwrap().to_owned();
+    let fr = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .header("X-Tracking-Token", &token)
+        .header("Accept-Language", "fr-CA, en;q=0.1")
+        .send()
+        .await;
+    assert_eq!(fr.status, 200, "{}", fr.body);
+    let reason = fr.body["desk_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.ends_with("Nos opérateurs l'orienteront à la main."),
+        "{}",
+        fr.body
     );
 }

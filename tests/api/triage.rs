@@ -2190,3 +2190,109 @@ async fn if_match_star_matches_the_current_version() {
         .await
         .assert_problem(412, "stale_version");
 }
+
+#[actix_web::test]
+async fn the_transparency_report_speaks_french_with_the_same_figures() {
+    let app = TestApp::new().await;
+    app.curie_referral().await;
+    let en = app.get("/v1/transparency").send().await;
+    assert_eq!(en.status, 200, "{}", en.body);
+    let fr = app
+        .get("/v1/transparency")
+        .header("Accept-Language", "fr")
+        .send()
+        .await;
+    assert_eq!(fr.status, 200, "{}", fr.body);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    assert!(
+        fr.body["about"]
+            .as_str()
+            .unwrap()
+            .starts_with("Indicateurs par établissement")
+    );
+    assert!(
+        en.body["about"]
+            .as_str()
+            .unwrap()
+            .starts_with("Figures per institution")
+    );
+    let curie = |b: &Value| -> Value {
+        b["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["institution"]["id"] == "curie")
+            .cloned()
+            .unwrap()
+    };
+    let (en_curie, fr_curie) = (curie(&en.body), curie(&fr.body));
+    for figure in [
+        "referrals",
+        "per_status",
+        "decline_reasons",
+        "acceptance_rate",
+    ] {
+        assert_eq!(
+            en_curie["stats"][figure], fr_curie["stats"][figure],
+            "figures never change: {figure}"
+        );
+    }
+    let summary = fr_curie["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("Institut Curie a reçu 1 dossier(s) sur la période"),
+        "{summary}"
+    );
+    assert!(
+        en_curie["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Institut Curie received 1 referral(s) in this period"),
+        "{en_curie}"
+    );
+}
+
+#[actix_web::test]
+async fn staff_read_a_referrals_routing_text_in_french() {
+    let app = TestApp::new().await;
+    let id = app.curie_referral().await;
+    let token = app
+        .staff("triager@curie.fr", Role::Triager, Some("curie"))
+        .await;
+    let en = app
+        .get(&format!("/v1/referrals/{id}"))
+        .token(&token)
+        .send()
+        .await;
+    let fr = app
+        .get(&format!("/v1/referrals/{id}"))
+        .token(&token)
+        .header("Accept-Language", "fr")
+        .send()
+        .await;
+    assert_eq!(fr.status, 200, "{}", fr.body);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    assert_eq!(fr.header("etag"), en.header("etag"));
+    assert_eq!(fr.body["routing"]["matched"], en.body["routing"]["matched"]);
+    assert!(
+        fr.body["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "Vous avez demandé cet établissement."),
+        "{}",
+        fr.body
+    );
+    assert!(
+        en.body["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "You asked for this institution."),
+        "{}",
+        en.body
+    );
+    assert_ne!(
+        fr.body["routing"]["contact_explanation"],
+        en.body["routing"]["contact_explanation"]
+    );
+}
