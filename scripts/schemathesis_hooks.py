@@ -71,6 +71,15 @@ def filter_failure(context, failure, case, response):
     # DNS at registration): a rule about the network, not about the string.
     if codes == {"url_not_allowed"} and all(e.get("pointer") == "/url" for e in errors):
         return False
+    # A slug: the contract's `$` is ECMA-262's (end of text) but the generator's regex engine
+    # (Python's) also lets `$` match before a final newline, which no slug contains.
+    body = case.body if isinstance(getattr(case, "body", None), dict) else {}
+    if (
+        codes == {"invalid_slug"}
+        and all(e.get("pointer") == "/id" for e in errors)
+        and str(body.get("id", "")).endswith("\n")
+    ):
+        return False
     # An institution's web site: the contract's pattern says `http(s)://host`, but a string
     # matching it may still not parse as a URL (`http://[`); the server checks the parse.
     if codes == {"invalid_url"} and all(e.get("pointer") == "/website" for e in errors):

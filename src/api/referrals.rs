@@ -707,6 +707,7 @@ pub async fn referral_message_get(
         (status = 400, response = inline(crate::api::problem::BadRequestProblem)),
         (status = 401, response = inline(crate::api::problem::UnauthorizedProblem)),
         (status = 404, response = inline(crate::api::problem::NotFoundProblem)),
+        (status = 409, response = inline(crate::api::problem::ConflictProblem)),
         (status = 413, response = inline(crate::api::problem::PayloadTooLargeProblem)),
         (status = 415, response = inline(crate::api::problem::UnsupportedMediaTypeProblem)),
         (status = 422, response = inline(crate::api::problem::ValidationProblem)),
