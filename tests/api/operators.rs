@@ -53,6 +53,27 @@ fn draft(preferred: &[&str]) -> Value {
     v
 }
 
+/// The platform audit's actions on one institution, oldest first.
+async fn institution_actions(app: &TestApp, op: &str, id: &str) -> Vec<(String, Value)> {
+    let res = app
+        .get(&format!(
+            "/v1/audit?object_type=institution&object_id={id}&limit=100"
+        ))
+        .token(op)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let mut rows: Vec<(String, Value)> = res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("institution_"))
+        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["to"].clone()))
+        .collect();
+    rows.reverse();
+    rows
+}
+
 fn ids(v: &Value, key: &str) -> Vec<String> {
     v[key]
         .as_array()
@@ -117,6 +138,11 @@ async fn an_institution_added_by_an_operator_is_routed_to_at_once() {
         .send()
         .await;
     assert_eq!(stats.status, 200, "{}", stats.body);
+
+    assert_eq!(
+        institution_actions(&app, &op, "hegp-oncology").await,
+        vec![("institution_created".to_owned(), json!("HEGP oncology"))]
+    );
 
     // The slug is taken for good.
     app.post("/v1/institutions")
@@ -315,6 +341,16 @@ async fn a_deactivated_institution_gets_nothing_new_and_still_answers_what_it_ha
     assert_eq!(res.body["active"], true);
     let back = submit(&app, &["curie"], "Back").await;
     assert!(back.referrals.contains_key("curie"));
+    assert_eq!(
+        institution_actions(&app, &op, "curie").await,
+        vec![
+            (
+                "institution_deactivated".to_owned(),
+                json!("description,active")
+            ),
+            ("institution_reactivated".to_owned(), json!("active")),
+        ]
+    );
 }
 
 #[actix_web::test]
