@@ -233,7 +233,7 @@ pub fn tighten(doc: &mut Value) {
                     "in": "header",
                     "required": false,
                     "description": "The language of the text in the answer: `fr` or `en` (RFC 9110 §12.5.4, quality values honoured; any other language, or none, is English). Codes and values never change with the language.",
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": {"type": "string"},
                     "example": "fr-FR, fr;q=0.9, en;q=0.5"
                 });
                 match op.get_mut("parameters").and_then(Value::as_array_mut) {
@@ -370,7 +370,12 @@ fn text_patterns(doc: &mut Value) {
                 _ => false,
             };
             // A `format` (email) already says more than the pattern would.
-            if is_text && p.get("maxLength").is_some() && p.get("format").is_none() {
+            // A field with its own pattern (a slug) already says more too.
+            if is_text
+                && p.get("maxLength").is_some()
+                && p.get("format").is_none()
+                && p.get("pattern").is_none()
+            {
                 let required = p["minLength"].as_u64().unwrap_or(0) >= 1;
                 p["pattern"] = json!(if required { NOT_BLANK } else { NO_CONTROL });
             }
