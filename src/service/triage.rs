@@ -230,6 +230,19 @@ pub(crate) fn referral_closed(status: ReferralStatus, refused: Closed) -> Error 
     )
 }
 
+/// Writes `r` as the next version of what was read (`r.version` as read): 412 when someone
+/// saved it in between.
+fn save_next_version(conn: &mut DbConn, r: &mut Referral, now: NaiveDateTime) -> Result<(), Error> {
+    let expected = r.version;
+    r.version += 1;
+    r.updated_at = now;
+    if store::referral_save(conn, r, expected)? {
+        Ok(())
+    } else {
+        Err(Error::PreconditionFailed)
+    }
+}
+
 /// Loads a referral the actor may see, or the same 404 as a missing one.
 /// [`visible_referral`] for a change: the row is locked first, so the version read is the
 /// latest committed one and the If-Match check comes before every other.
@@ -589,7 +602,6 @@ pub async fn referral_assign(
         if !precondition.matches(i64::from(r.version)) {
             return Err(Error::PreconditionFailed);
         }
-        let expected = r.version;
         if !r.status.is_open() {
             return Err(referral_closed(r.status, Closed::Reassignment));
         }
@@ -616,11 +628,7 @@ pub async fn referral_assign(
         }
         let before = r.contact_id.replace(contact_id.clone());
         let now = db::now();
-        r.version += 1;
-        r.updated_at = now;
-        if !store::referral_save(conn, &r, expected)? {
-            return Err(Error::PreconditionFailed);
-        }
+        save_next_version(conn, &mut r, now)?;
         record(
             conn,
             &Actor::from(&actor),
@@ -652,23 +660,13 @@ pub async fn referral_unassign(
             return Err(Error::PreconditionFailed);
         }
         if !r.status.is_open() {
-            return Err(Error::conflict(
-                "referral_closed",
-                crate::domain::catalogue::Msg::ReferralIs {
-                    status: crate::domain::catalogue::State(r.status),
-                },
-            ));
+            return Err(referral_closed(r.status, Closed::Reassignment));
         }
         let Some(previous) = r.contact_id.take() else {
             return load_detail(conn, r);
         };
         let now = db::now();
-        let expected = r.version;
-        r.version += 1;
-        r.updated_at = now;
-        if !store::referral_save(conn, &r, expected)? {
-            return Err(Error::PreconditionFailed);
-        }
+        save_next_version(conn, &mut r, now)?;
         record(
             conn,
             &Actor::from(&actor),
@@ -756,13 +754,8 @@ pub async fn contact_reassign(
             if !r.status.is_open() || r.contact_id.as_deref() != Some(contact_id.as_str()) {
                 continue;
             }
-            let expected = r.version;
             r.contact_id = to.clone();
-            r.version += 1;
-            r.updated_at = now;
-            if !store::referral_save(conn, &r, expected)? {
-                return Err(Error::PreconditionFailed);
-            }
+            save_next_version(conn, &mut r, now)?;
             let change = match &to {
                 Some(_) => Change::ReferralAssigned {
                     referral: &r,
