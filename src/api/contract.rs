@@ -68,6 +68,7 @@ pub const PROBLEM_CODES: &[(&str, u16)] = &[
 pub const LOCALIZED: &[&str] = &[
     "taxonomy_get",
     "routing_preview",
+    "inquiry_create",
     "inquiry_get",
     "referral_get",
     "transparency_get",

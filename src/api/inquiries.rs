@@ -88,8 +88,24 @@ pub async fn inquiry_create(
             .get(actix_web::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
+    let (inquiry_type, preferred) = (body.0.inquiry_type, body.0.preferred_institutions.clone());
     let done = service::inquiries::inquiry_submit(&g, body.0, key, &client.0, locale).await?;
-    let s = done.submission;
+    let mut s = done.submission;
+    // The routing text is kept in English with the submission (a replay shows it again); it is
+    // told in the caller's language from the decision's messages.
+    if locale != crate::domain::taxonomy::Locale::En
+        && let Some(decision) = service::inquiries::stored_decision(&g, &s.inquiry_id).await?
+    {
+        decision.localize_text(
+            inquiry_type,
+            &preferred,
+            &mut s.desk_reason,
+            s.referrals
+                .iter_mut()
+                .map(|r| (r.institution_id.as_str(), &mut r.reasons)),
+            locale,
+        );
+    }
     let statuses: Vec<_> = s.referrals.iter().map(|r| r.status).collect();
     let view = SubmissionView {
         status: if s.on_desk {
@@ -118,7 +134,9 @@ pub async fn inquiry_create(
     };
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/v1/inquiries/{}", s.inquiry_id)))
-        .insert_header(("Cache-Control", "no-store"));
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Language", locale.as_str()))
+        .insert_header(("Vary", "Accept-Language"));
     if done.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }

@@ -475,21 +475,15 @@ impl InquiryView {
     /// referral's reasons from the messages kept with the decision (stored text otherwise).
     pub fn new(mut d: crate::service::inquiries::InquiryDetail, locale: Locale) -> Self {
         if let Some(decision) = &d.decision {
-            let i = &d.inquiry;
-            if let Some(code) = decision.desk_reason_code(&i.draft.preferred_institutions)
-                && d.desk_reason.is_some()
-            {
-                d.desk_reason = Some(code.explanation_in(i.draft.inquiry_type, locale));
-            }
-            for r in &mut d.referrals {
-                if let Some(s) = decision
-                    .selected
-                    .iter()
-                    .find(|s| s.institution_id == r.institution_id && s.reasons == r.reasons)
-                {
-                    r.reasons = s.reasons_in(locale);
-                }
-            }
+            decision.localize_text(
+                d.inquiry.draft.inquiry_type,
+                &d.inquiry.draft.preferred_institutions,
+                &mut d.desk_reason,
+                d.referrals
+                    .iter_mut()
+                    .map(|r| (r.institution_id.as_str(), &mut r.reasons)),
+                locale,
+            );
         }
         let statuses: Vec<ReferralStatus> = d.referrals.iter().map(|r| r.status).collect();
         let name = |id: &str| InstitutionRef {

@@ -299,6 +299,34 @@ impl RoutingOutcome {
     /// selected). `preferred` is the inquiry's `preferred_institutions`. Derived from the
     /// stored facts, so decisions stored before the code existed have one too; `desk_reason`
     /// is this code's [`DeskReasonCode::explanation`].
+    /// The routing text of an inquiry, in `locale`, from this stored decision: the desk reason
+    /// from its code (when there is one to show), and each referral's reasons from the messages
+    /// kept with its selection. A referral whose reasons are not the selection's own (routed by
+    /// hand, forwarded) keeps its stored text.
+    pub fn localize_text<'a>(
+        &self,
+        inquiry_type: InquiryType,
+        preferred: &[String],
+        desk_reason: &mut Option<String>,
+        referrals: impl IntoIterator<Item = (&'a str, &'a mut Vec<String>)>,
+        locale: Locale,
+    ) {
+        if desk_reason.is_some()
+            && let Some(code) = self.desk_reason_code(preferred)
+        {
+            *desk_reason = Some(code.explanation_in(inquiry_type, locale));
+        }
+        for (institution_id, reasons) in referrals {
+            if let Some(s) = self
+                .selected
+                .iter()
+                .find(|s| s.institution_id == institution_id && &s.reasons == reasons)
+            {
+                *reasons = s.reasons_in(locale);
+            }
+        }
+    }
+
     pub fn desk_reason_code(&self, preferred: &[String]) -> Option<DeskReasonCode> {
         self.selected
             .is_empty()

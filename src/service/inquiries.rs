@@ -148,6 +148,20 @@ fn check_preferences(
     }
 }
 
+/// The routing decision stored with an inquiry, for its text (`None` if it cannot be read).
+pub async fn stored_decision(
+    g: &Guichet,
+    inquiry_id: &str,
+) -> Result<Option<RoutingOutcome>, Error> {
+    let id = inquiry_id.to_owned();
+    g.db.run(move |conn| {
+        Ok(store::inquiry_decision(conn, &id)
+            .ok()
+            .and_then(|d| serde_json::from_str(&d).ok()))
+    })
+    .await
+}
+
 /// `POST /v1/routing/preview`: the same routing function, on an unsaved inquiry.
 pub async fn routing_preview(g: &Guichet, draft: InquiryDraft) -> Result<RoutingOutcome, Error> {
     let (candidates, known) = g.db.run(all_candidates).await?;

@@ -1591,3 +1591,57 @@ async fn a_desk_reason_is_rendered_in_the_readers_language() {
         fr.body
     );
 }
+
+#[actix_web::test]
+async fn a_submission_answers_in_the_submitters_language_and_a_replay_too() {
+    let app = TestApp::new().await;
+    let submit = |key: &'static str, lang: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            app.post("/v1/inquiries")
+                .header("Idempotency-Key", key)
+                .header("Accept-Language", lang)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let fr = submit("fr-routed", "fr", psma_inquiry()).await;
+    assert_eq!(fr.status, 201, "{}", fr.body);
+    assert_eq!(fr.header("content-language").as_deref(), Some("fr"));
+    let reasons = fr.body["referrals"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "Vous avez demandé cet établissement."),
+        "{reasons:?}"
+    );
+    // The same key in English replays the same submission, in English.
+    let en = submit("fr-routed", "en", psma_inquiry()).await;
+    assert_eq!(en.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(en.body["id"], fr.body["id"]);
+    assert_eq!(en.header("content-language").as_deref(), Some("en"));
+    let en_reasons = en.body["referrals"][0]["reasons"].as_array().unwrap();
+    assert_eq!(en_reasons.len(), reasons.len());
+    assert!(
+        en_reasons
+            .iter()
+            .any(|r| r == "You asked for this institution."),
+        "{en_reasons:?}"
+    );
+
+    let mut desk = psma_inquiry();
+    desk["inquiry_type"] = json!("other");
+    desk["preferred_institutions"] = json!([]);
+    let res = submit("fr-desk", "fr", desk).await;
+    assert_eq!(res.body["status"], "on_desk", "{}", res.body);
+    let reason = res.body["desk_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.ends_with("Nos opérateurs l'orienteront à la main."),
+        "{}",
+        res.body
+    );
+}
