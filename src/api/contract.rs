@@ -70,6 +70,7 @@ pub const LOCALIZED: &[&str] = &[
     "routing_preview",
     "inquiry_create",
     "inquiry_get",
+    "desk_list",
     "referral_get",
     "transparency_get",
 ];

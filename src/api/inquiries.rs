@@ -81,13 +81,10 @@ pub async fn inquiry_create(
     req: HttpRequest,
     client: ClientAddr,
     body: Valid<InquiryCreate>,
+    lang: crate::api::problem::Lang,
 ) -> Result<HttpResponse, Error> {
     let key = idempotency_key(&req)?;
-    let locale = crate::domain::taxonomy::Locale::from_accept_language(
-        req.headers()
-            .get(actix_web::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let locale = lang.0;
     let (inquiry_type, preferred) = (body.0.inquiry_type, body.0.preferred_institutions.clone());
     let done = service::inquiries::inquiry_submit(&g, body.0, key, &client.0, locale).await?;
     let mut s = done.submission;
@@ -134,9 +131,7 @@ pub async fn inquiry_create(
     };
     let mut res = HttpResponse::Created();
     res.insert_header(("Location", format!("/v1/inquiries/{}", s.inquiry_id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Content-Language", locale.as_str()))
-        .insert_header(("Vary", "Accept-Language"));
+        .insert_header(("Cache-Control", "no-store"));
     if done.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
@@ -440,12 +435,17 @@ pub async fn desk_list(
     g: web::Data<Guichet>,
     actor: Staff,
     query: web::Query<DeskQuery>,
+    lang: crate::api::problem::Lang,
 ) -> Result<web::Json<DeskPage>, Error> {
     let (filter, limit) = query.resolve()?;
     let page = service::inquiries::desk_list(&g, &actor, filter, limit).await?;
     Ok(web::Json(DeskPage {
         next_cursor: page.next_after.as_deref().map(|id| query.cursor_for(id)),
-        items: page.items.into_iter().map(DeskItemView::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|d| DeskItemView::new(d, lang.0))
+            .collect(),
     }))
 }
 

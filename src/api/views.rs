@@ -637,9 +637,16 @@ pub struct DeskReasonView {
     pub explanation: String,
 }
 
-impl From<crate::service::inquiries::DeskItem> for DeskItemView {
-    fn from(d: crate::service::inquiries::DeskItem) -> Self {
+impl DeskItemView {
+    /// A desk item, its explanation told in `locale` from its code.
+    pub fn new(d: crate::service::inquiries::DeskItem, locale: Locale) -> Self {
         let i = d.inquiry;
+        let explanation = if locale == Locale::En {
+            d.desk_reason
+        } else {
+            d.desk_reason_code
+                .explanation_in(i.draft.inquiry_type, locale)
+        };
         DeskItemView {
             id: i.id,
             reference: i.reference,
@@ -650,7 +657,7 @@ impl From<crate::service::inquiries::DeskItem> for DeskItemView {
             modalities: i.draft.modalities,
             desk_reason: DeskReasonView {
                 code: d.desk_reason_code,
-                explanation: d.desk_reason,
+                explanation,
             },
             created_at: utc(i.created_at),
         }

@@ -1590,6 +1590,29 @@ async fn a_desk_reason_is_rendered_in_the_readers_language() {
         "{}",
         fr.body
     );
+    // The operators' desk tells it in their language too, with the same code.
+    let op = app.operator().await;
+    let desk = app
+        .get("/v1/desk")
+        .token(&op)
+        .header("Accept-Language", "fr")
+        .send()
+        .await;
+    assert_eq!(desk.header("content-language").as_deref(), Some("fr"));
+    assert_eq!(
+        desk.body["items"][0]["desk_reason"]["code"],
+        "inquiry_type_not_accepted"
+    );
+    assert_eq!(desk.body["items"][0]["desk_reason"]["explanation"], reason);
+    let en = app.get("/v1/desk").token(&op).send().await;
+    assert!(
+        en.body["items"][0]["desk_reason"]["explanation"]
+            .as_str()
+            .unwrap()
+            .ends_with("Our operators will route it by hand."),
+        "{}",
+        en.body
+    );
 }
 
 #[actix_web::test]
