@@ -74,7 +74,8 @@ impl<T: Input + 'static> FromRequest for MaybeValid<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let body = read_body(&req, &mut payload).await?;
-            if body.iter().all(u8::is_ascii_whitespace) {
+            // No body at all is the default; anything else (white space included) must be JSON.
+            if body.is_empty() {
                 return Ok(MaybeValid(None));
             }
             check_json_content_type(&req)?;

@@ -976,6 +976,15 @@ async fn after_a_partial_withdrawal_the_inquiry_status_follows_the_remaining_ref
 async fn a_withdrawal_body_is_checked_field_by_field() {
     let app = TestApp::new().await;
     let s = submit(&app, &["curie"], "Checked withdrawal").await;
+    // No body is the default; a body that is only white space is not JSON.
+    for blank in [" ", "\r\n\t"] {
+        app.post(&format!("/v1/inquiries/{}/withdraw", s.id))
+            .header("X-Tracking-Token", &s.token)
+            .raw(blank, Some("application/json"))
+            .send()
+            .await
+            .assert_problem(400, "malformed_json");
+    }
     let cases = [
         (
             json!({"reason_code": "bored"}),
