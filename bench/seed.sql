@@ -61,7 +61,7 @@ INSERT INTO inquiries (id, reference, organization, submitter, inquiry_type, tit
     therapeutic_areas, modalities, stage, preferred_institutions, keywords, tracking_token_hash,
     on_desk, routing_decision, created_at)
 SELECT id,
-       'GU-' || extract(year FROM created_at)::int || '-' || lpad(n::text, 6, '0'),
+       'GU-' || extract(year FROM created_at)::int || '-' || lpad(n::text, greatest(6, length(n::text)), '0'),
        org,
        format('{"organization":%s,"organization_type":"biotech","name":%s,"email":%s,"country":"FR"}',
               to_json(org), to_json('Dr Bench ' || n), to_json('bench' || n || '@example.org')),
