@@ -368,13 +368,7 @@ fn check_slug(c: &mut Checks, pointer: &str, value: Option<String>) -> String {
         c.push(pointer, "required", Msg::FieldRequired);
         return String::new();
     };
-    let b = v.as_bytes();
-    let ok = (2..=40).contains(&b.len())
-        && b.iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && b.first() != Some(&b'-')
-        && b.last() != Some(&b'-');
-    if !ok {
+    if !crate::domain::institution::is_slug(&v) {
         c.push(pointer, "invalid_slug", Msg::FieldSlug);
     }
     v

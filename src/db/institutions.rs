@@ -65,7 +65,7 @@ pub fn institution_get(conn: &mut DbConn, id: &str) -> Result<Option<Institution
         .transpose()
 }
 
-#[derive(Insertable, AsChangeset)]
+#[derive(Insertable)]
 #[diesel(table_name = institutions)]
 struct InstitutionWrite<'a> {
     id: &'a str,

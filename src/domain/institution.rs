@@ -4,6 +4,16 @@ use chrono::NaiveDateTime;
 
 use crate::domain::routing::{Expertise, RoutingProfile};
 
+/// An institution's id: 2 to 40 lower-case ASCII letters, digits and inner dashes.
+pub fn is_slug(id: &str) -> bool {
+    let b = id.as_bytes();
+    (2..=40).contains(&b.len())
+        && b.iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && b.first() != Some(&b'-')
+        && b.last() != Some(&b'-')
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Institution {
     /// Slug, e.g. `gustave-roussy`.

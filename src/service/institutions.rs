@@ -46,6 +46,28 @@ pub struct InstitutionChange {
     pub active: Option<bool>,
 }
 
+/// A contact a body names (at `pointer`): of this institution, active or not. An id that names
+/// no contact of the institution (or is no id at all) is a 422 `unknown_contact` at the field;
+/// what an inactive one means is the caller's to say.
+pub(crate) fn named_contact(
+    conn: &mut db::DbConn,
+    institution_id: &str,
+    contact_id: &str,
+    pointer: &str,
+) -> Result<Contact, Error> {
+    let found = match known_uuid(contact_id, "contact") {
+        Ok(()) => store::contact_get(conn, institution_id, contact_id)?,
+        Err(_) => None,
+    };
+    found.ok_or_else(|| {
+        Error::validation_one(
+            pointer,
+            "unknown_contact",
+            "no contact of this institution has this id",
+        )
+    })
+}
+
 /// The refusal to send new work to a deactivated institution.
 pub fn inactive(institution: &Institution) -> Error {
     Error::conflict(

@@ -189,13 +189,9 @@ pub fn known_uuid(id: &str, resource: &'static str) -> Result<(), crate::error::
         .map_err(|_| crate::error::Error::NotFound { resource })
 }
 
-/// Institution ids are slugs: lower-case ASCII letters, digits and dashes.
+/// Institution ids are slugs (`domain::institution::is_slug`).
 pub fn known_slug(id: &str, resource: &'static str) -> Result<(), crate::error::Error> {
-    let ok = (2..=40).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
+    if crate::domain::institution::is_slug(id) {
         Ok(())
     } else {
         Err(crate::error::Error::NotFound { resource })

@@ -605,26 +605,18 @@ pub async fn referral_assign(
         if !r.status.is_open() {
             return Err(referral_closed(r.status, Closed::Reassignment));
         }
-        let contact = match known_uuid(&contact_id, "contact") {
-            Ok(()) => institutions::contact_get(conn, &r.institution_id, &contact_id)?,
-            Err(_) => None,
-        };
-        match contact {
-            Some(c) if c.active => {}
-            Some(_) => {
-                return Err(Error::validation_one(
-                    "/contact_id",
-                    "inactive_contact",
-                    "this contact is inactive",
-                ));
-            }
-            None => {
-                return Err(Error::validation_one(
-                    "/contact_id",
-                    "unknown_contact",
-                    "no contact of this institution has this id",
-                ));
-            }
+        let contact = crate::service::institutions::named_contact(
+            conn,
+            &r.institution_id,
+            &contact_id,
+            "/contact_id",
+        )?;
+        if !contact.active {
+            return Err(Error::validation_one(
+                "/contact_id",
+                "inactive_contact",
+                "this contact is inactive",
+            ));
         }
         let before = r.contact_id.replace(contact_id.clone());
         let now = db::now();
@@ -722,25 +714,17 @@ pub async fn contact_reassign(
                     "The referrals are already assigned to this contact.",
                 ));
             }
-            let found = match known_uuid(target, "contact") {
-                Ok(()) => institutions::contact_get(conn, &institution_id, target)?,
-                Err(_) => None,
-            };
-            match found {
-                Some(c) if c.active => {}
-                Some(_) => {
-                    return Err(Error::conflict(
-                        "inactive_contact",
-                        "The target contact is deactivated.",
-                    ));
-                }
-                None => {
-                    return Err(Error::validation_one(
-                        "/to_contact_id",
-                        "unknown_contact",
-                        "no contact of this institution has this id",
-                    ));
-                }
+            let target = crate::service::institutions::named_contact(
+                conn,
+                &institution_id,
+                target,
+                "/to_contact_id",
+            )?;
+            if !target.active {
+                return Err(Error::conflict(
+                    "inactive_contact",
+                    "The target contact is deactivated.",
+                ));
             }
         }
         let now = db::now();

@@ -39,23 +39,19 @@ fn check_linkable(
     institution_id: &str,
     contact_id: &str,
 ) -> Result<(), Error> {
-    let unknown = || {
-        Error::validation_one(
-            "/contact_id",
-            "unknown_contact",
-            "no contact of this institution has this id",
-        )
-    };
-    if known_uuid(contact_id, "contact").is_err() {
-        return Err(unknown());
-    }
-    match institutions::contact_get(conn, institution_id, contact_id)? {
-        None => Err(unknown()),
-        Some(c) if !c.active => Err(Error::conflict(
+    let contact = crate::service::institutions::named_contact(
+        conn,
+        institution_id,
+        contact_id,
+        "/contact_id",
+    )?;
+    if contact.active {
+        Ok(())
+    } else {
+        Err(Error::conflict(
             "inactive_contact",
             "This contact is deactivated: reactivate it before linking an account to it.",
-        )),
-        Some(_) => Ok(()),
+        ))
     }
 }
 

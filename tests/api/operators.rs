@@ -442,6 +442,20 @@ async fn an_institution_edit_is_checked_and_the_slug_never_changes() {
     );
 }
 
+/// Assigns a referral to a contact with its current ETag; the answer.
+async fn assign(app: &TestApp, token: &str, id: &str, contact: &str) -> crate::support::Response {
+    let tag = etag(app, token, id).await;
+    let res = app
+        .post(&format!("/v1/referrals/{id}/assignee"))
+        .token(token)
+        .header("If-Match", &tag)
+        .json(json!({"contact_id": contact}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res
+}
+
 async fn contact(app: &TestApp, token: &str, institution: &str, email: &str) -> String {
     let res = app
         .post(&format!("/v1/institutions/{institution}/contacts"))
@@ -469,15 +483,7 @@ async fn assigned_to_me_follows_the_explicit_link_not_a_matching_e_mail() {
 
     let s = submit(&app, &["curie"], "Mine").await;
     let id = &s.referrals["curie"];
-    let tag = etag(&app, &op, id).await;
-    let res = app
-        .post(&format!("/v1/referrals/{id}/assignee"))
-        .token(&op)
-        .header("If-Match", &tag)
-        .json(json!({"contact_id": claire_contact}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.body);
+    assign(&app, &op, id, &claire_contact).await;
 
     let mine = |token: String| {
         let app = &app;
@@ -582,15 +588,7 @@ async fn a_referral_is_unassigned_with_if_match_and_the_change_is_published() {
     let c = contact(&app, &op, "curie", "c@curie.fr").await;
     let s = submit(&app, &["curie"], "Unassign").await;
     let id = &s.referrals["curie"];
-    let tag = etag(&app, &curie, id).await;
-    let res = app
-        .post(&format!("/v1/referrals/{id}/assignee"))
-        .token(&curie)
-        .header("If-Match", &tag)
-        .json(json!({"contact_id": c}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.body);
+    let res = assign(&app, &curie, id, &c).await;
     let tag = res.header("etag").unwrap();
 
     let path = format!("/v1/referrals/{id}/assignee");
@@ -669,15 +667,7 @@ async fn a_deactivated_contacts_open_referrals_are_listed_and_moved_in_one_call(
     for n in 0..3 {
         let s = submit(&app, &["curie"], &format!("Open {n}")).await;
         let id = s.referrals["curie"].clone();
-        let tag = etag(&app, &admin, &id).await;
-        let res = app
-            .post(&format!("/v1/referrals/{id}/assignee"))
-            .token(&admin)
-            .header("If-Match", &tag)
-            .json(json!({"contact_id": leaving}))
-            .send()
-            .await;
-        assert_eq!(res.status, 200, "{}", res.body);
+        assign(&app, &admin, &id, &leaving).await;
         moved.push(id);
     }
     // A closed one stays where it was.
