@@ -16,6 +16,7 @@ use crate::service::{Guichet, Limits};
 const JWT_SETTING: &str = "jwt_signing_key";
 const TRACKING_SETTING: &str = "tracking_token_key";
 const UNSUBSCRIBE_SETTING: &str = "mail_unsubscribe_key";
+const CONSOLE_SETTING: &str = "console_csrf_key";
 
 /// A 32-byte key generated once and kept in the database (shared by every instance).
 async fn generated_key(db: &Db, name: &'static str) -> Result<[u8; 32], String> {
@@ -83,6 +84,7 @@ pub async fn build_guichet(
     // the database, so that rotating the JWT secret does not change them.
     let tracking_key = generated_key(&db, TRACKING_SETTING).await?;
     let unsubscribe_key = generated_key(&db, UNSUBSCRIBE_SETTING).await?;
+    let console_key = generated_key(&db, CONSOLE_SETTING).await?;
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
     let passwords = Passwords::new(permits).map_err(|e| e.to_string())?;
     Ok(Guichet {
@@ -97,6 +99,7 @@ pub async fn build_guichet(
             unsubscribe_key: Arc::new(unsubscribe_key),
             ..Default::default()
         },
+        console_key: Arc::new(console_key),
     })
 }
 

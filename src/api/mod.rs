@@ -344,6 +344,7 @@ pub fn app(
         SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
     )
     .service(web::redirect("/docs", "/docs/"))
+    .service(crate::console::scope())
     .default_service(web::to(problem::default_service))
     .wrap(from_fn(http::hygiene))
     .wrap(from_fn(problem::request_context))

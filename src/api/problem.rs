@@ -318,7 +318,12 @@ fn normalize_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // The console's error pages are HTML by design (see `console::frame`).
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return res;
     }
     let (code, detail) = match status {

@@ -157,7 +157,7 @@ impl From<&QueueExportQuery> for QueueQuery {
 
 /// A cursor names the position *and* the filters that made it (a short digest of them), so
 /// that a cursor replayed with other filters is refused instead of skipping or repeating rows.
-fn encode_queue_cursor(c: &QueueCursor, filters: &str) -> String {
+pub(crate) fn encode_queue_cursor(c: &QueueCursor, filters: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "{}|{}|{filters}",
         c.due.and_utc().timestamp_micros(),
@@ -203,7 +203,7 @@ fn decode_queue_cursor(s: &str, filters: &str) -> Result<QueueCursor, Error> {
 
 impl QueueQuery {
     /// A digest of every parameter but `limit` and `cursor`.
-    fn filters_digest(&self) -> String {
+    pub(crate) fn filters_digest(&self) -> String {
         use sha2::Digest;
         let canonical = format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
@@ -225,7 +225,7 @@ impl QueueQuery {
         URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest(canonical.as_bytes())[..9])
     }
 
-    fn resolve(&self) -> Result<QueueRequest, Error> {
+    pub(crate) fn resolve(&self) -> Result<QueueRequest, Error> {
         let limit = crate::api::extract::page_limit(self.limit)?;
         let statuses: Vec<ReferralStatus> = match &self.status {
             None => Vec::new(),

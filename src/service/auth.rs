@@ -239,24 +239,62 @@ pub async fn auth_logout(
     .await
 }
 
+/// A valid session: its caller, their account, and when the presented token was issued.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub staff: Staff,
+    pub user: User,
+    /// Seconds since the epoch at which the presented access token was issued.
+    pub issued_at: i64,
+}
+
 /// Turns a bearer token into the actor behind it: the signature and claims first, then the
 /// database, so that logout and disabled accounts take effect on the next request.
 pub async fn authenticate(g: &Guichet, bearer: &str) -> Result<Staff, Error> {
+    Ok(session_of(g, bearer).await?.staff)
+}
+
+/// [`authenticate`], keeping the account (its language) and the token's age (the console
+/// renews its cookie from it).
+pub async fn session_of(g: &Guichet, bearer: &str) -> Result<Session, Error> {
     let claims = g.tokens.verify(bearer)?;
     let session_id = claims.sid.clone();
     let user: Option<User> =
         g.db.run(move |conn| accounts::session_user(conn, &session_id, db::now()))
             .await?;
     match user {
-        Some(user) if user.id == claims.sub => Ok(Staff {
-            user_id: user.id,
-            email: user.email,
-            role: user.role,
-            institution_id: user.institution_id,
-            session_id: claims.sid,
+        Some(user) if user.id == claims.sub => Ok(Session {
+            staff: Staff {
+                user_id: user.id.clone(),
+                email: user.email.clone(),
+                role: user.role,
+                institution_id: user.institution_id.clone(),
+                session_id: claims.sid,
+            },
+            user,
+            issued_at: claims.iat,
         }),
         _ => Err(Error::invalid_token()),
     }
+}
+
+/// A fresh access token for a session whose token has lived a third of its life or more (the
+/// console's cookie is renewed while it is used); `None` while the token is young.
+pub fn session_renew(g: &Guichet, s: &Session) -> Result<Option<String>, Error> {
+    let now = Utc::now();
+    let age = now.timestamp() - s.issued_at;
+    if age * 3 < g.tokens.ttl_seconds() as i64 {
+        return Ok(None);
+    }
+    g.tokens
+        .issue(&s.staff.user_id, &s.staff.session_id, now)
+        .map(Some)
+}
+
+/// The console's CSRF token of a session: a keyed digest of the session id, the same on every
+/// instance and for the session's whole life, never stored.
+pub fn csrf_token(g: &Guichet, session_id: &str) -> String {
+    crate::auth::keyed_hash(&g.console_key[..], &format!("csrf:{session_id}"))
 }
 
 /// How long a password-reset link works.

@@ -156,6 +156,8 @@ pub struct Guichet {
     pub webhooks: crate::service::webhooks::WebhookSettings,
     /// How e-mail is sent (transport, sender, links).
     pub mail: crate::service::mail::MailSettings,
+    /// Derives the console's CSRF tokens (see `service::auth::csrf_token`).
+    pub console_key: Arc<[u8; 32]>,
 }
 
 /// A page of a list: the items and where the next page starts (by default the last id).

@@ -641,6 +641,10 @@ fn every_problem_code_of_the_server_is_in_the_contract() {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            // The console answers HTML pages, never problem documents: its codes are its own.
+            if path.is_dir() && path.ends_with("console") {
+                continue;
+            }
             if path.is_dir() {
                 stack.push(path);
                 continue;

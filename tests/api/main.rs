@@ -5,6 +5,8 @@
 
 mod accounts;
 mod cli;
+mod console;
+mod console_support;
 mod contract;
 mod errors;
 mod http;

@@ -1,0 +1,192 @@
+//! The console's pages: sign-in and sign-out here, the work pages in their modules. Each
+//! handler reads its input, calls the service layer (which decides who may do what), and
+//! renders a template with the API's own views.
+
+mod queue;
+mod referral;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::extract::ClientAddr;
+use crate::console::render::{self, html, see_other};
+use crate::console::session::{
+    self, Console, SESSION_COOKIE, SIGN_IN_COOKIE, check_sign_in_token, form, safe_next,
+};
+use crate::domain::taxonomy::Role;
+use crate::error::Error;
+use crate::service::{self, Guichet};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(index))
+        .route("/", web::get().to(index))
+        .route("/assets/{name}", web::get().to(asset))
+        .route("/sign-in", web::get().to(sign_in_form))
+        .route("/sign-in", web::post().to(sign_in))
+        .route("/sign-out", web::post().to(sign_out))
+        .route("/queue", web::get().to(queue::queue))
+        .route("/referrals/{id}", web::get().to(referral::show))
+        .route(
+            "/referrals/{id}/transition",
+            web::post().to(referral::transition),
+        )
+        .route(
+            "/referrals/{id}/messages",
+            web::post().to(referral::post_message),
+        )
+        .route("/referrals/{id}/assignee", web::post().to(referral::assign));
+}
+
+async fn index() -> HttpResponse {
+    see_other("/console/queue")
+}
+
+/// Unknown console paths: the 404 page.
+pub async fn not_found() -> Result<HttpResponse, Error> {
+    Err(Error::NotFound { resource: "page" })
+}
+
+const CSS: &str = include_str!("../../../templates/console/assets/console.css");
+const JS: &str = include_str!("../../../templates/console/assets/console.js");
+
+async fn asset(name: web::Path<String>) -> Result<HttpResponse, Error> {
+    let (body, kind) = match name.as_str() {
+        "console.css" => (CSS, "text/css; charset=utf-8"),
+        "console.js" => (JS, "text/javascript; charset=utf-8"),
+        _ => return Err(Error::NotFound { resource: "page" }),
+    };
+    Ok(HttpResponse::Ok().content_type(kind).body(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn sign_in_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Result<HttpResponse, Error> {
+    let token = crate::auth::random_secret();
+    let locale = crate::api::problem::request_locale();
+    let body = render::render(
+        "sign_in.html",
+        json!({
+            "locale": locale.as_str(),
+            "token": token,
+            "next": next,
+            "email": email,
+            "error": error,
+        }),
+    )?;
+    let mut res = html(status, body);
+    let cookie = session::set_cookie(req, SIGN_IN_COOKIE, Some(&token), 3600);
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+async fn sign_in_form(req: HttpRequest) -> Result<HttpResponse, Error> {
+    let next = web::Query::<NextQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().next);
+    sign_in_page(&req, StatusCode::OK, &safe_next(next.as_deref()), "", None)
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    token: String,
+    next: Option<String>,
+}
+
+/// Signs in with the staff account: the API's login (same password rules, throttles and
+/// session), its access token kept in an `HttpOnly` cookie.
+async fn sign_in(
+    req: HttpRequest,
+    g: web::Data<Guichet>,
+    client: ClientAddr,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let f: SignInForm = form(&body)?;
+    check_sign_in_token(&req, &f.token)?;
+    let next = safe_next(f.next.as_deref());
+    let email = f.email.trim().chars().take(320).collect::<String>();
+    match service::auth::auth_login(&g, &email, f.password, &client.0).await {
+        Ok(pair) => {
+            let mut res = see_other(&next);
+            let cookie = session::set_cookie(
+                &req,
+                SESSION_COOKIE,
+                Some(&pair.access_token),
+                g.tokens.ttl_seconds(),
+            );
+            let clear = session::set_cookie(&req, SIGN_IN_COOKIE, None, 0);
+            for c in [cookie, clear] {
+                if let Ok(v) = header::HeaderValue::from_str(&c) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            Ok(res)
+        }
+        Err(Error::Unauthorized { .. }) => sign_in_page(
+            &req,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            &email,
+            Some("sign_in.wrong"),
+        ),
+        Err(Error::TooManyRequests { retry_after }) => {
+            let mut res = sign_in_page(
+                &req,
+                StatusCode::TOO_MANY_REQUESTS,
+                &next,
+                &email,
+                Some("sign_in.throttled"),
+            )?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            Ok(res)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session on every instance (the API's logout) and clears the cookie.
+async fn sign_out(
+    req: HttpRequest,
+    g: web::Data<Guichet>,
+    console: Console,
+    body: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let f: CsrfForm = form(&body)?;
+    console.check_csrf(&f.csrf)?;
+    service::auth::auth_logout(&g, &console.staff, None).await?;
+    let mut res = see_other("/console/sign-in");
+    let clear = session::set_cookie(&req, SESSION_COOKIE, None, 0);
+    if let Ok(v) = header::HeaderValue::from_str(&clear) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// Whether the signed-in person runs the platform (every institution).
+pub fn is_operator(console: &Console) -> bool {
+    console.staff.role == Role::Operator
+}
