@@ -2,7 +2,7 @@
 # postgres, trust authentication; talks to 127.0.0.1 only.
 
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432}"
-BIN=target/release/guichet
+BIN="${BIN:-target/release/guichet}"  # BIN=target/debug/guichet BUILD=0: a smoke run without a release build
 SERVER_PID=""
 BENCH_DB=""
 WORK="$(mktemp -d)"
