@@ -415,6 +415,17 @@ def journey(args, api, c):
     c.none(f'tr[data-referral="{referral}"]')
     c.submit_and_wait("#sign-out")
 
+    print("==> a reader whose browser asks for French gets the sign-in form in French")
+    c.driver.execute_cdp_cmd("Network.enable", {})
+    c.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                             {"headers": {"Accept-Language": "fr-FR,fr;q=0.9"}})
+    c.open("/console/queue")
+    check(c.path().startswith("/console/sign-in"), f"signed out, the queue went to {c.path()}")
+    lang = c.driver.find_element(By.TAG_NAME, "html").get_attribute("lang")
+    check(lang == "fr", f"the sign-in page is in {lang!r} for a French reader")
+    check(c.one("h1").text == "Connexion à Guichet", f"the French title is {c.one('h1').text!r}")
+    c.page("sign-in-fr")
+
     print("==> the checkers themselves: a control without a label is caught")
     c.driver.execute_script(
         "var i = document.createElement('input'); i.type = 'text'; i.id = 'canary';"
