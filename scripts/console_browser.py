@@ -28,6 +28,8 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -38,7 +40,6 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WINDOW = (1280, 900)
@@ -165,19 +166,42 @@ class Console:
               f"{len(found)} elements match {css!r} on {self.path()}, expected one")
         return found[0]
 
+    def texts(self, css):
+        """The text of each element matching `css`, read in one script (one document)."""
+        return self.driver.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText)", css)
+
     def none(self, css):
         check(not self.driver.find_elements(By.CSS_SELECTOR, css),
               f"{css!r} is on {self.path()} and should not be")
 
+    def mark(self):
+        """Marks the current document, for `wait_for_next_page`."""
+        token = uuid.uuid4().hex
+        self.driver.execute_script("window.guichetPage = arguments[0]", token)
+        return token
+
+    def wait_for_next_page(self, token, what):
+        """Waits until a new document (without the mark) is loaded. Element references of the
+        old page are not used for this: while Chromium navigates, chromedriver may answer them
+        with an inspector error instead of "stale element"."""
+        def loaded(d):
+            try:
+                return d.execute_script(
+                    "return window.guichetPage !== arguments[0] && "
+                    "document.readyState === 'complete'", token)
+            except WebDriverException:
+                return False  # between two documents
+        try:
+            self.wait.until(loaded)
+        except TimeoutException as e:
+            raise Failure(f"{what} on {self.path()} did not load a page") from e
+
     def submit_and_wait(self, button_css):
         """Clicks a submit button and waits for the next page."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        token = self.mark()
         self.one(button_css).click()
-        try:
-            self.wait.until(EC.staleness_of(old))
-        except TimeoutException as e:
-            raise Failure(f"clicking {button_css} on {self.path()} did not load a page") from e
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.wait_for_next_page(token, f"clicking {button_css}")
 
     def status(self):
         return self.one("#referral-status").get_attribute("data-status")
@@ -219,10 +243,9 @@ class Console:
         self.keys(password)
         check(self.tab() == "sign-in", f"Tab from the password field went to "
               f"{self.active_id()}, not to the sign-in button")
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        token = self.mark()
         self.keys(Keys.ENTER)
-        self.wait.until(EC.staleness_of(old))
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        self.wait_for_next_page(token, "Enter on the sign-in button")
         return before
 
     # -- accessibility and pictures ---------------------------------------------------------
@@ -324,7 +347,7 @@ def journey(args, api, c):
     c.one("#post-body").send_keys(NOTE)
     c.submit_and_wait("#post-submit")
     check(c.path() == link, f"posting the note went to {c.path()}")
-    notes = [a.text for a in c.driver.find_elements(By.CSS_SELECTOR, "#thread article.note")]
+    notes = c.texts("#thread article.note")
     check(any(NOTE in n for n in notes), f"the note is not in the thread as a note: {notes}")
 
     for to in ["acknowledged", "in_review"]:
@@ -337,11 +360,9 @@ def journey(args, api, c):
     Select(c.one("#post-kind")).select_by_value("external")
     c.one("#post-body").send_keys(MESSAGE)
     c.submit_and_wait("#post-submit")
-    messages = c.driver.find_elements(By.CSS_SELECTOR, "#thread article.message")
-    check(any(MESSAGE in m.text and "from-submitter" not in m.get_attribute("class")
-              for m in messages), "the message is not in the thread as a message to the submitter")
-    check(not any(MESSAGE in n.text for n in
-                  c.driver.find_elements(By.CSS_SELECTOR, "#thread article.note")),
+    check(any(MESSAGE in m for m in c.texts("#thread article.message:not(.from-submitter)")),
+          "the message is not in the thread as a message to the submitter")
+    check(not any(MESSAGE in n for n in c.texts("#thread article.note")),
           "the message to the submitter is shown as an internal note")
 
     print("==> the submitter replies (API); after a reload the reply is in the thread")
@@ -349,8 +370,7 @@ def journey(args, api, c):
                             {"body": REPLY}, {"X-Tracking-Token": token})
     check(200 <= status < 300, f"the submitter's reply was refused: {status} {body}")
     c.driver.refresh()
-    replies = [a.text for a in c.driver.find_elements(By.CSS_SELECTOR,
-                                                       "#thread article.from-submitter")]
+    replies = c.texts("#thread article.from-submitter")
     check(any(REPLY in r for r in replies), f"the reply is not shown as the submitter's: {replies}")
     referral_shot = c.page("referral")
     c.screenshot("referral-thread", at="#thread")
@@ -383,7 +403,7 @@ def journey(args, api, c):
     c.submit_and_wait("#do-accepted")
     check(c.status() == "accepted", f"after #do-accepted the referral is {c.status()}")
     c.one("#no-transitions")
-    messages = [m.text for m in c.driver.find_elements(By.CSS_SELECTOR, "#thread article.message")]
+    messages = c.texts("#thread article.message")
     check(any(ACCEPT in m for m in messages), f"the acceptance message is not in the thread")
     c.page("referral-accepted")
 
@@ -477,6 +497,8 @@ def main():
         except WebDriverException:
             where = "?"
         print(f"ERROR: console in the browser, on {where}: {e}", file=sys.stderr)
+        if not isinstance(e, Failure):
+            print("".join(traceback.format_exc(limit=-4)), file=sys.stderr)
         print(f"       (screenshot and DOM in {artifacts}/failure.*)", file=sys.stderr)
         return 1
     finally:
