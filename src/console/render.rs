@@ -31,6 +31,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "macros.html",
     "error.html",
     "sign_in.html",
+    "password_reset.html",
     "queue.html",
     "referral.html",
 );

@@ -78,7 +78,7 @@ BODY = (
 )
 LINK = BASE_URL + "/console/referrals/8f2c1a7e"
 UNSUBSCRIBE = BASE_URL + "/unsubscribe/reminders/Zm9vYmFy"
-RESET_LINK = BASE_URL + "/console/reset-password?token=rst_5d0b6c2e9a"
+RESET_LINK = BASE_URL + "/console/password-reset?token=rst_5d0b6c2e9a"
 
 # Values that must never reach a submitter (given as traps).
 TRAPS = {

@@ -6,6 +6,7 @@
 mod accounts;
 mod cli;
 mod console;
+mod console_admin;
 mod console_support;
 mod contract;
 mod errors;

@@ -2,15 +2,16 @@
 //! handler reads its input, calls the service layer (which decides who may do what), and
 //! renders a template with the API's own views.
 
+mod password;
 mod queue;
 mod referral;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
-use crate::api::extract::ClientAddr;
+use crate::api::extract::{ClientAddr, parse_and_validate};
 use crate::console::render::{self, html, see_other};
 use crate::console::session::{
     self, Console, SESSION_COOKIE, SIGN_IN_COOKIE, check_sign_in_token, form, safe_next,
@@ -26,6 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::get().to(sign_in_form))
         .route("/sign-in", web::post().to(sign_in))
         .route("/sign-out", web::post().to(sign_out))
+        .route("/password-reset", web::get().to(password::reset_form))
+        .route("/password-reset", web::post().to(password::reset))
         .route("/queue", web::get().to(queue::queue))
         .route("/referrals/{id}", web::get().to(referral::show))
         .route(
@@ -63,6 +66,8 @@ async fn asset(name: web::Path<String>) -> Result<HttpResponse, Error> {
 #[derive(Debug, Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// `done`: the password was just reset.
+    reset: Option<String>,
 }
 
 fn sign_in_page(
@@ -71,6 +76,7 @@ fn sign_in_page(
     next: &str,
     email: &str,
     error: Option<&str>,
+    notice: Option<&str>,
 ) -> Result<HttpResponse, Error> {
     let token = crate::auth::random_secret();
     let locale = crate::api::problem::request_locale();
@@ -82,6 +88,7 @@ fn sign_in_page(
             "next": next,
             "email": email,
             "error": error,
+            "notice": notice,
         }),
     )?;
     let mut res = html(status, body);
@@ -93,10 +100,19 @@ fn sign_in_page(
 }
 
 async fn sign_in_form(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let next = web::Query::<NextQuery>::from_query(req.query_string())
+    let q = web::Query::<NextQuery>::from_query(req.query_string())
         .ok()
-        .and_then(|q| q.into_inner().next);
-    sign_in_page(&req, StatusCode::OK, &safe_next(next.as_deref()), "", None)
+        .map(web::Query::into_inner);
+    let (next, reset) = q.map_or((None, None), |q| (q.next, q.reset));
+    let notice = (reset.as_deref() == Some("done")).then_some("sign_in.reset_done");
+    sign_in_page(
+        &req,
+        StatusCode::OK,
+        &safe_next(next.as_deref()),
+        "",
+        None,
+        notice,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +161,7 @@ async fn sign_in(
             &next,
             &email,
             Some("sign_in.wrong"),
+            None,
         ),
         Err(Error::TooManyRequests { retry_after }) => {
             let mut res = sign_in_page(
@@ -153,6 +170,7 @@ async fn sign_in(
                 &next,
                 &email,
                 Some("sign_in.throttled"),
+                None,
             )?;
             res.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
@@ -189,4 +207,28 @@ async fn sign_out(
 /// Whether the signed-in person runs the platform (every institution).
 pub fn is_operator(console: &Console) -> bool {
     console.staff.role == Role::Operator
+}
+
+/// A form's fields as a JSON object for the API's own validation: empty fields are absent.
+pub fn fields(form: &[(String, String)], names: &[&str]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in form {
+        if names.contains(&k.as_str()) && !v.trim().is_empty() {
+            out.insert(k.clone(), Value::String(v.clone()));
+        }
+    }
+    out
+}
+
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+pub fn validated<T: crate::api::extract::Input>(
+    object: &Map<String, Value>,
+) -> Result<T::Output, Error> {
+    let bytes = serde_json::to_vec(object).map_err(Error::internal)?;
+    parse_and_validate::<T>(&bytes)
 }

@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use crate::api::extract::parse_and_validate;
 use crate::api::params::{StaffMessageCreate, TransitionRequest};
 use crate::api::views::{ContactView, EventView, ReferralDetailView};
+use crate::console::pages::{field, fields, validated};
 use crate::console::render::{page_with, see_other};
 use crate::console::session::{Console, form};
 use crate::domain::taxonomy::DeclineReason;
@@ -130,33 +130,9 @@ async fn refused(
     }
 }
 
-/// A form's fields as a JSON object for the API's own validation: empty fields are absent.
-fn fields(form: &[(String, String)], names: &[&str]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (k, v) in form {
-        if names.contains(&k.as_str()) && !v.trim().is_empty() {
-            out.insert(k.clone(), Value::String(v.clone()));
-        }
-    }
-    out
-}
-
-fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// The version a form was read at (`-1`, never current, when it is missing or not a number).
 fn version(form: &[(String, String)]) -> IfMatch {
     IfMatch::Version(field(form, "version").trim().parse().unwrap_or(-1))
-}
-
-fn validated<T: crate::api::extract::Input>(
-    object: &Map<String, Value>,
-) -> Result<T::Output, Error> {
-    let bytes = serde_json::to_vec(object).map_err(Error::internal)?;
-    parse_and_validate::<T>(&bytes)
 }
 
 fn back(id: &str, anchor: &str) -> HttpResponse {
