@@ -34,6 +34,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "password_reset.html",
     "queue.html",
     "referral.html",
+    "webhooks.html",
+    "webhook.html",
 );
 
 const MESSAGES: &str = include_str!("../../templates/console/messages.json");

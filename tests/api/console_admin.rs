@@ -6,7 +6,7 @@ use serde_json::json;
 use guichet::domain::taxonomy::Role;
 
 use crate::console_support::{Browser, attribute_after, form_fields, html, with};
-use crate::support::{PASSWORD, TestApp, reset_token};
+use crate::support::{PASSWORD, Receiver, TestApp, reset_token};
 
 async fn reset_link(app: &TestApp, email: &str) -> String {
     let res = app
@@ -127,4 +127,184 @@ async fn the_reset_links_form_sets_the_password_once_and_refuses_what_it_must() 
         )
         .await;
     assert_eq!(res.status, 401, "{}", html(&res));
+}
+
+/// Curie's endpoint (made by its admin through the API) with one pending delivery (a ping):
+/// (endpoint id, delivery id).
+async fn curie_endpoint(app: &TestApp, receiver: &Receiver) -> (String, String) {
+    let admin = app.login("admin@curie.fr").await.0;
+    let res = app
+        .post("/v1/webhook-endpoints")
+        .token(&admin)
+        .json(json!({"url": receiver.url(), "description": "Our CRM"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["endpoint"]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(&format!("/v1/webhook-endpoints/{id}/ping"))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(res.status, 202, "{}", res.body);
+    (id, res.body["id"].as_str().unwrap().to_owned())
+}
+
+fn data(page: &str, marker: &str, attr: &str) -> String {
+    attribute_after(page, marker, attr).unwrap_or_else(|| panic!("no {marker} in the page"))
+}
+
+#[actix_web::test]
+async fn an_admin_sees_the_endpoint_and_its_deliveries_re_enables_it_and_re_sends() {
+    let app = TestApp::new().await;
+    let receiver = Receiver::start().await;
+    app.user("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let (id, delivery) = curie_endpoint(&app, &receiver).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("admin@curie.fr").await;
+
+    let list = b.get("/console/webhooks").await;
+    assert_eq!(list.status, 200, "{}", html(&list));
+    assert!(html(&list).contains(&format!("href=\"/console/webhooks/{id}\"")));
+
+    // The endpoint-disabled e-mail's link, after the endpoint was disabled.
+    let admin = app.login("admin@curie.fr").await.0;
+    let res = app
+        .patch(&format!("/v1/webhook-endpoints/{id}"))
+        .token(&admin)
+        .json(json!({"enabled": false}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let link = format!("/console/webhooks/{id}");
+    let page = b.get(&link).await;
+    assert_eq!(page.status, 200, "{}", html(&page));
+    let p = html(&page);
+    assert_eq!(data(&p, "id=\"endpoint\"", "data-enabled"), "false");
+    let row = format!("id=\"delivery-{delivery}\"");
+    assert_eq!(data(&p, &row, "data-status"), "failed");
+    assert_eq!(data(&p, &row, "data-attempts"), "0");
+
+    // Re-sending to a disabled endpoint says why, and changes nothing.
+    let res = b.submit(&page, &format!("resend-{delivery}"), &[]).await;
+    assert_eq!(res.status, 409, "{}", html(&res));
+    assert_eq!(
+        data(&html(&res), "id=\"notice\"", "data-notice"),
+        "webhooks.resend_disabled"
+    );
+    assert!(html(&res).contains("id=\"enable-form\""));
+
+    // Enabled again, then the delivery re-sent: pending once more.
+    let res = b.submit(&page, "enable-form", &[]).await;
+    assert_eq!(res.status, 303, "{}", html(&res));
+    assert_eq!(
+        res.header("location").unwrap(),
+        format!("{link}?done=enabled")
+    );
+    let page = b.get(&format!("{link}?done=enabled")).await;
+    let p = html(&page);
+    assert_eq!(data(&p, "id=\"endpoint\"", "data-enabled"), "true");
+    assert!(!p.contains("id=\"enable-form\""));
+    let res = b.submit(&page, &format!("resend-{delivery}"), &[]).await;
+    assert_eq!(res.status, 303, "{}", html(&res));
+    assert_eq!(
+        res.header("location").unwrap(),
+        format!("{link}?done=resent")
+    );
+    let page = b.get(&format!("{link}?done=resent")).await;
+    assert_eq!(data(&html(&page), &row, "data-status"), "pending");
+
+    // Operators see every institution's endpoints.
+    app.user("ops@guichet.example", Role::Operator, None).await;
+    let mut op = Browser::new(&app);
+    op.sign_in("ops@guichet.example").await;
+    let list = op.get("/console/webhooks").await;
+    assert!(html(&list).contains(&format!("href=\"/console/webhooks/{id}\"")));
+    assert_eq!(op.get(&link).await.status, 200);
+}
+
+#[actix_web::test]
+async fn webhook_pages_stay_within_their_institution_and_refuse_forged_forms() {
+    let app = TestApp::new().await;
+    let receiver = Receiver::start().await;
+    app.user("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    app.user("admin@aphp.fr", Role::InstitutionAdmin, Some("aphp"))
+        .await;
+    app.user("t@curie.fr", Role::Triager, Some("curie")).await;
+    let (id, delivery) = curie_endpoint(&app, &receiver).await;
+    let link = format!("/console/webhooks/{id}");
+
+    let admin = app.login("admin@curie.fr").await.0;
+    let res = app
+        .patch(&format!("/v1/webhook-endpoints/{id}"))
+        .token(&admin)
+        .json(json!({"enabled": false}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let mut curie = Browser::new(&app);
+    curie.sign_in("admin@curie.fr").await;
+    let page = curie.get(&link).await;
+    assert_eq!(page.status, 200);
+
+    // A forged CSRF token: refused, and the endpoint stays disabled.
+    let res = curie
+        .submit(&page, "enable-form", &[("csrf", "forged")])
+        .await;
+    assert_eq!(res.status, 403, "{}", html(&res));
+    let e = app
+        .get(&format!("/v1/webhook-endpoints/{id}"))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(e.body["enabled"], json!(false), "{}", e.body);
+    let res = curie
+        .submit(&page, &format!("resend-{delivery}"), &[("csrf", "")])
+        .await;
+    assert_eq!(res.status, 403, "{}", html(&res));
+
+    // Another institution's admin: the not-found page, for the page and its forms.
+    let mut aphp = Browser::new(&app);
+    aphp.sign_in("admin@aphp.fr").await;
+    assert_eq!(aphp.get(&link).await.status, 404);
+    let list = aphp.get("/console/webhooks").await;
+    assert_eq!(list.status, 200);
+    assert!(html(&list).contains("id=\"endpoints-empty\""));
+    let own = aphp.get("/console/queue").await;
+    let fields = with(
+        form_fields(&html(&own), "queue-filters"),
+        "csrf",
+        &crate::console_support::csrf_of(&html(&own)),
+    );
+    let res = aphp
+        .post(
+            &format!("/console/webhook-deliveries/{delivery}/resend"),
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status, 404, "{}", html(&res));
+    let res = aphp.post(&format!("{link}/enable"), &fields).await;
+    assert_eq!(res.status, 404, "{}", html(&res));
+
+    // A triager: the forbidden page.
+    let mut t = Browser::new(&app);
+    t.sign_in("t@curie.fr").await;
+    assert_eq!(t.get("/console/webhooks").await.status, 403);
+    assert_eq!(t.get(&link).await.status, 403);
+
+    // Ids that are not ids: the not-found page, never a 500.
+    assert_eq!(curie.get("/console/webhooks/not-an-id").await.status, 404);
+    let res = curie
+        .post(
+            "/console/webhook-deliveries/not-an-id/resend",
+            &fields_of(&page),
+        )
+        .await;
+    assert_eq!(res.status, 404, "{}", html(&res));
+}
+
+fn fields_of(page: &crate::support::Response) -> Vec<(String, String)> {
+    vec![("csrf".into(), crate::console_support::csrf_of(&html(page)))]
 }

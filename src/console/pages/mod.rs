@@ -5,6 +5,7 @@
 mod password;
 mod queue;
 mod referral;
+mod webhooks;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -39,7 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/referrals/{id}/messages",
             web::post().to(referral::post_message),
         )
-        .route("/referrals/{id}/assignee", web::post().to(referral::assign));
+        .route("/referrals/{id}/assignee", web::post().to(referral::assign))
+        .route("/webhooks", web::get().to(webhooks::list))
+        .route("/webhooks/{id}", web::get().to(webhooks::show))
+        .route("/webhooks/{id}/enable", web::post().to(webhooks::enable))
+        .route(
+            "/webhook-deliveries/{id}/resend",
+            web::post().to(webhooks::resend),
+        );
 }
 
 async fn index() -> HttpResponse {
