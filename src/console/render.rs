@@ -36,6 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates!(
     "referral.html",
     "webhooks.html",
     "webhook.html",
+    "desk.html",
 );
 
 const MESSAGES: &str = include_str!("../../templates/console/messages.json");

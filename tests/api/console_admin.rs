@@ -5,8 +5,8 @@ use serde_json::json;
 
 use guichet::domain::taxonomy::Role;
 
-use crate::console_support::{Browser, attribute_after, form_fields, html, with};
-use crate::support::{PASSWORD, Receiver, TestApp, reset_token};
+use crate::console_support::{Browser, attribute_after, csrf_of, form_fields, html, with};
+use crate::support::{PASSWORD, Receiver, TestApp, psma_inquiry, reset_token};
 
 async fn reset_link(app: &TestApp, email: &str) -> String {
     let res = app
@@ -276,7 +276,7 @@ async fn webhook_pages_stay_within_their_institution_and_refuse_forged_forms() {
     let fields = with(
         form_fields(&html(&own), "queue-filters"),
         "csrf",
-        &crate::console_support::csrf_of(&html(&own)),
+        &csrf_of(&html(&own)),
     );
     let res = aphp
         .post(
@@ -306,5 +306,106 @@ async fn webhook_pages_stay_within_their_institution_and_refuse_forged_forms() {
 }
 
 fn fields_of(page: &crate::support::Response) -> Vec<(String, String)> {
-    vec![("csrf".into(), crate::console_support::csrf_of(&html(page)))]
+    vec![("csrf".into(), csrf_of(&html(page)))]
+}
+
+/// An inquiry no institution takes (type `other`): its id.
+async fn on_desk(app: &TestApp) -> String {
+    let mut body = psma_inquiry();
+    body["inquiry_type"] = json!("other");
+    let res = app.post("/v1/inquiries").json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    assert_eq!(res.body["status"], "on_desk", "{}", res.body);
+    res.body["id"].as_str().unwrap().to_owned()
+}
+
+fn routing_form(page: &str, choices: &[&str], reason: &str) -> Vec<(String, String)> {
+    let mut fields = vec![("csrf".to_owned(), csrf_of(page))];
+    for c in choices {
+        fields.push(("institutions".into(), (*c).to_owned()));
+    }
+    fields.push(("reason".into(), reason.to_owned()));
+    fields
+}
+
+#[actix_web::test]
+async fn an_operator_routes_a_desk_inquiry_by_hand_and_others_may_not() {
+    let app = TestApp::new().await;
+    let id = on_desk(&app).await;
+    app.user("ops@guichet.example", Role::Operator, None).await;
+    app.user("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    let mut op = Browser::new(&app);
+    op.sign_in("ops@guichet.example").await;
+
+    let desk = op.get("/console/desk").await;
+    assert_eq!(desk.status, 200, "{}", html(&desk));
+    let p = html(&desk);
+    assert!(p.contains(&format!("id=\"route-{id}\"")), "{p}");
+    let action = format!("/console/desk/{id}/routing");
+
+    // A forged token: refused, still on the desk.
+    let res = op
+        .post(
+            &action,
+            &with(routing_form(&p, &["curie"], ""), "csrf", "forged"),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", html(&res));
+
+    // No institution, or one that does not exist: the API's errors beside this form.
+    let res = op.post(&action, &routing_form(&p, &[], "")).await;
+    assert_eq!(res.status, 422, "{}", html(&res));
+    assert!(html(&res).contains("id=\"form-errors\""));
+    let res = op
+        .post(&action, &routing_form(&p, &["nowhere"], "Asked by phone"))
+        .await;
+    assert_eq!(res.status, 422, "{}", html(&res));
+    assert!(html(&res).contains("value=\"Asked by phone\""));
+
+    // Routed by hand to Curie, with a reason: off the desk, in Curie's queue.
+    let res = op
+        .post(
+            &action,
+            &routing_form(&p, &["curie"], "Their imaging platform fits"),
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", html(&res));
+    assert_eq!(
+        res.header("location").as_deref(),
+        Some("/console/desk?done=routed")
+    );
+    let desk = op.get("/console/desk?done=routed").await;
+    assert!(html(&desk).contains("id=\"desk-empty\""));
+    assert!(html(&desk).contains("data-notice=\"desk.done_routed\""));
+    let admin = app.login("admin@curie.fr").await.0;
+    let queue = app.get("/v1/referrals").token(&admin).send().await;
+    assert_eq!(
+        queue.body["items"][0]["inquiry_id"],
+        id.as_str(),
+        "{}",
+        queue.body
+    );
+
+    // Routed again (a stale desk): 409 with the desk as it is now.
+    let res = op.post(&action, &routing_form(&p, &["curie"], "")).await;
+    assert_eq!(res.status, 409, "{}", html(&res));
+    assert!(html(&res).contains("data-notice=\"desk.conflict\""));
+
+    // An unknown inquiry: the not-found page; an institution admin: the forbidden page.
+    let res = op
+        .post(
+            "/console/desk/not-an-id/routing",
+            &routing_form(&p, &["curie"], ""),
+        )
+        .await;
+    assert_eq!(res.status, 404, "{}", html(&res));
+    let mut curie = Browser::new(&app);
+    curie.sign_in("admin@curie.fr").await;
+    assert_eq!(curie.get("/console/desk").await.status, 403);
+    let own = curie.get("/console/queue").await;
+    let res = curie
+        .post(&action, &routing_form(&html(&own), &["curie"], ""))
+        .await;
+    assert_eq!(res.status, 403, "{}", html(&res));
 }

@@ -2,6 +2,7 @@
 //! handler reads its input, calls the service layer (which decides who may do what), and
 //! renders a template with the API's own views.
 
+mod desk;
 mod password;
 mod queue;
 mod referral;
@@ -41,6 +42,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(referral::post_message),
         )
         .route("/referrals/{id}/assignee", web::post().to(referral::assign))
+        .route("/desk", web::get().to(desk::show))
+        .route("/desk/{id}/routing", web::post().to(desk::route))
         .route("/webhooks", web::get().to(webhooks::list))
         .route("/webhooks/{id}", web::get().to(webhooks::show))
         .route("/webhooks/{id}/enable", web::post().to(webhooks::enable))
