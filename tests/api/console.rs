@@ -582,3 +582,27 @@ async fn pages_speak_the_accounts_language_and_the_sign_in_form_the_browsers() {
     assert!(queue.contains("lang=\"fr\""), "the account's language wins");
     assert!(queue.contains("File des orientations"));
 }
+
+#[actix_web::test]
+async fn every_link_of_the_navigation_leads_to_a_page() {
+    let app = TestApp::new().await;
+    app.user("ops@guichet.example", Role::Operator, None).await;
+    app.user("admin@curie.fr", Role::InstitutionAdmin, Some("curie"))
+        .await;
+    for who in ["ops@guichet.example", "admin@curie.fr"] {
+        let mut b = Browser::new(&app);
+        b.sign_in(who).await;
+        let page = html(&b.get("/console/queue").await);
+        let nav = &page[page.find("<nav").unwrap()..page.find("</nav>").unwrap()];
+        let links: Vec<String> = nav
+            .split("href=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].replace("&#x2f;", "/"))
+            .collect();
+        assert!(links.len() >= 2, "{who}: {links:?}");
+        for link in links {
+            let res = b.get(&link).await;
+            assert_eq!(res.status, 200, "{who}: {link}");
+        }
+    }
+}
