@@ -68,10 +68,8 @@ async fn frame(
             .request()
             .app_data::<web::Data<crate::service::Guichet>>()
             .map_or(900, |g| g.tokens.ttl_seconds());
-        let cookie = session::set_cookie(res.request(), SESSION_COOKIE, Some(&token), ttl);
-        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+        let req = res.request().clone();
+        session::append_cookie(res.headers_mut(), &req, SESSION_COOKIE, Some(&token), ttl);
     }
     let h = res.headers_mut();
     h.insert(
@@ -147,11 +145,8 @@ async fn error_page(
     if let Some(v) = retry_after {
         page.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    if signed_out
-        && let Ok(v) =
-            header::HeaderValue::from_str(&session::set_cookie(&req, SESSION_COOKIE, None, 0))
-    {
-        page.headers_mut().append(header::SET_COOKIE, v);
+    if signed_out {
+        session::append_cookie(page.headers_mut(), &req, SESSION_COOKIE, None, 0);
     }
     ServiceResponse::new(req, page)
 }

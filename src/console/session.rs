@@ -90,7 +90,31 @@ pub fn set_cookie(req: &HttpRequest, name: &str, value: Option<&str>, max_age: u
     }
 }
 
+/// Adds a `Set-Cookie` of [`set_cookie`] to `headers`.
+pub fn append_cookie(
+    headers: &mut header::HeaderMap,
+    req: &HttpRequest,
+    name: &str,
+    value: Option<&str>,
+    max_age: u64,
+) {
+    if let Ok(v) = header::HeaderValue::from_str(&set_cookie(req, name, value, max_age)) {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
 impl Console {
+    /// A posted form's fields, refused (403) unless it carries this session's CSRF token.
+    pub fn posted(&self, body: &[u8]) -> Result<Vec<(String, String)>, Error> {
+        let f: Vec<(String, String)> = form(body)?;
+        let token = f
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map_or("", |(_, v)| v.as_str());
+        self.check_csrf(token)?;
+        Ok(f)
+    }
+
     /// Refuses a form whose CSRF token is not this session's (403).
     pub fn check_csrf(&self, presented: &str) -> Result<(), Error> {
         if constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {

@@ -10,7 +10,7 @@ use crate::api::params::ManualRouting;
 use crate::api::views::DeskItemView;
 use crate::console::pages::{field, validated};
 use crate::console::render::{page_with, see_other};
-use crate::console::session::{Console, form};
+use crate::console::session::Console;
 use crate::error::{Error, FieldError};
 use crate::service::inquiries::DeskFilter;
 use crate::service::{self, Guichet};
@@ -89,8 +89,7 @@ pub async fn route(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    let f = console.posted(&body)?;
     let chosen: Vec<Value> = f
         .iter()
         .filter(|(k, v)| k == "institutions" && !v.trim().is_empty())

@@ -81,6 +81,22 @@ struct NextQuery {
     reset: Option<String>,
 }
 
+/// A form of a reader without a session (sign-in, password reset): `template` with `context`,
+/// the page's language and a fresh double-submit token, also set as the sign-in cookie.
+pub fn unsigned_form_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    template: &str,
+    mut context: serde_json::Value,
+) -> Result<HttpResponse, Error> {
+    let token = crate::auth::random_secret();
+    context["locale"] = json!(crate::api::problem::request_locale().as_str());
+    context["token"] = json!(token);
+    let mut res = html(status, render::render(template, context)?);
+    session::append_cookie(res.headers_mut(), req, SIGN_IN_COOKIE, Some(&token), 3600);
+    Ok(res)
+}
+
 fn sign_in_page(
     req: &HttpRequest,
     status: StatusCode,
@@ -89,25 +105,12 @@ fn sign_in_page(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<HttpResponse, Error> {
-    let token = crate::auth::random_secret();
-    let locale = crate::api::problem::request_locale();
-    let body = render::render(
+    unsigned_form_page(
+        req,
+        status,
         "sign_in.html",
-        json!({
-            "locale": locale.as_str(),
-            "token": token,
-            "next": next,
-            "email": email,
-            "error": error,
-            "notice": notice,
-        }),
-    )?;
-    let mut res = html(status, body);
-    let cookie = session::set_cookie(req, SIGN_IN_COOKIE, Some(&token), 3600);
-    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
+        json!({"next": next, "email": email, "error": error, "notice": notice}),
+    )
 }
 
 async fn sign_in_form(req: HttpRequest) -> Result<HttpResponse, Error> {
@@ -152,18 +155,14 @@ async fn sign_in(
     match service::auth::auth_login(&g, &email, f.password, &client.0).await {
         Ok(pair) => {
             let mut res = see_other(&next);
-            let cookie = session::set_cookie(
+            session::append_cookie(
+                res.headers_mut(),
                 &req,
                 SESSION_COOKIE,
                 Some(&pair.access_token),
                 g.tokens.ttl_seconds(),
             );
-            let clear = session::set_cookie(&req, SIGN_IN_COOKIE, None, 0);
-            for c in [cookie, clear] {
-                if let Ok(v) = header::HeaderValue::from_str(&c) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
+            session::append_cookie(res.headers_mut(), &req, SIGN_IN_COOKIE, None, 0);
             Ok(res)
         }
         Err(Error::Unauthorized { .. }) => sign_in_page(
@@ -191,12 +190,6 @@ async fn sign_in(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Ends the session on every instance (the API's logout) and clears the cookie.
 async fn sign_out(
     req: HttpRequest,
@@ -204,14 +197,10 @@ async fn sign_out(
     console: Console,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: CsrfForm = form(&body)?;
-    console.check_csrf(&f.csrf)?;
+    console.posted(&body)?;
     service::auth::auth_logout(&g, &console.staff, None).await?;
     let mut res = see_other("/console/sign-in");
-    let clear = session::set_cookie(&req, SESSION_COOKIE, None, 0);
-    if let Ok(v) = header::HeaderValue::from_str(&clear) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+    session::append_cookie(res.headers_mut(), &req, SESSION_COOKIE, None, 0);
     Ok(res)
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::api::extract::ClientAddr;
 use crate::api::params::PasswordResetConfirm;
 use crate::console::pages::{field, validated};
-use crate::console::render::{self, html, see_other};
+use crate::console::render::see_other;
 use crate::console::session::{self, SIGN_IN_COOKIE, check_sign_in_token, form};
 use crate::error::{Error, FieldError};
 use crate::service::{self, Guichet};
@@ -32,24 +32,16 @@ fn reset_page(
     reset_token: &str,
     refusal: Refusal,
 ) -> Result<HttpResponse, Error> {
-    let token = crate::auth::random_secret();
-    let locale = crate::api::problem::request_locale();
-    let body = render::render(
+    crate::console::pages::unsigned_form_page(
+        req,
+        status,
         "password_reset.html",
         json!({
-            "locale": locale.as_str(),
-            "token": token,
             "reset_token": reset_token,
             "error": refusal.sentence,
             "errors": refusal.errors,
         }),
-    )?;
-    let mut res = html(status, body);
-    let cookie = session::set_cookie(req, SIGN_IN_COOKIE, Some(&token), 3600);
-    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,10 +110,7 @@ pub async fn reset(
     match service::auth::password_reset_confirm(&g, &token, new_password, &client.0).await {
         Ok(()) => {
             let mut res = see_other("/console/sign-in?reset=done");
-            let clear = session::set_cookie(&req, SIGN_IN_COOKIE, None, 0);
-            if let Ok(v) = header::HeaderValue::from_str(&clear) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
+            session::append_cookie(res.headers_mut(), &req, SIGN_IN_COOKIE, None, 0);
             Ok(res)
         }
         Err(Error::Unauthorized { .. }) => again(

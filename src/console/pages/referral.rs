@@ -11,7 +11,7 @@ use crate::api::params::{StaffMessageCreate, TransitionRequest};
 use crate::api::views::{ContactView, EventView, ReferralDetailView};
 use crate::console::pages::{field, fields, validated};
 use crate::console::render::{page_with, see_other};
-use crate::console::session::{Console, form};
+use crate::console::session::Console;
 use crate::domain::taxonomy::DeclineReason;
 use crate::error::{Error, FieldError};
 use crate::service::{self, Guichet, IfMatch};
@@ -145,8 +145,7 @@ pub async fn transition(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    let f = console.posted(&body)?;
     let draft = fields(
         &f,
         &["to", "reason_code", "reason_text", "message", "forward_to"],
@@ -186,8 +185,7 @@ pub async fn post_message(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    let f = console.posted(&body)?;
     let draft = fields(&f, &["body", "visibility"]);
     let outcome = match validated::<StaffMessageCreate>(&draft) {
         Ok((text, visibility)) => {
@@ -209,8 +207,7 @@ pub async fn assign(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    let f = console.posted(&body)?;
     let contact = field(&f, "contact_id").trim().to_owned();
     let outcome = if contact.is_empty() {
         service::triage::referral_unassign(&g, &console.staff, &path, Some(version(&f))).await

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::views::{WebhookDeliveryView, WebhookEndpointView};
-use crate::console::pages::field;
 use crate::console::render::{page, page_with, see_other};
-use crate::console::session::{Console, form};
+use crate::console::session::Console;
 use crate::error::Error;
 use crate::service::webhooks::EndpointChange;
 use crate::service::{self, Guichet};
@@ -93,8 +92,7 @@ pub async fn enable(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    console.posted(&body)?;
     let change = EndpointChange {
         url: None,
         description: None,
@@ -127,8 +125,7 @@ pub async fn resend(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let f: Vec<(String, String)> = form(&body)?;
-    console.check_csrf(field(&f, "csrf"))?;
+    console.posted(&body)?;
     match service::webhooks::delivery_resend(&g, &console.staff, &path).await {
         Ok(d) => Ok(see_other(&format!(
             "/console/webhooks/{}?done=resent",
